@@ -1,0 +1,146 @@
+"""The ``mailflow`` command line: thin wrappers that call the core and print JSON or text.
+
+Outside tests rely on these commands' JSON, so every command prints machine-readable output on
+stdout, exits 0 on success, and on bad input prints ONE line to stderr and exits non-zero —
+never a traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date, datetime, time
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+import typer
+
+from mailflow.errors import MailflowError
+from mailflow.policy.council import CouncilPolicy, load_policy
+from mailflow.policy.deadlines import DeadlinePlan, Due, plan
+from mailflow.policy.schema import CHANNELS, KINDS
+from mailflow.policy.summary import summary_lines
+
+app = typer.Typer(
+    name="mailflow",
+    help="Run a UK council's customer-contact and complaints procedure over plain email.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+RulesOpt = Annotated[
+    str, typer.Option("--rules", "-r", help="Rules file, or a bundled council: stafford, chorley.")
+]
+
+
+def emit(data: Any) -> None:
+    """Print one JSON document on stdout."""
+    print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+
+
+@app.command("check-rules")
+def check_rules(
+    rules: Annotated[str, typer.Argument(help="Rules file, or a bundled council's name.")],
+) -> None:
+    """Validate a rules file and print a one-screen summary of what it says."""
+    policy = load_policy(rules)
+    print("\n".join(summary_lines(policy)))
+    print("OK: the rules file is valid")
+
+
+def parse_received(text: str, policy: CouncilPolicy) -> datetime:
+    """An ISO 8601 date or instant; without a zone it is the council's local time."""
+    tz = ZoneInfo(policy.rules.council.timezone)
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), time(0, 0), tzinfo=tz)
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        raise typer.BadParameter(f"'{text}' is not an ISO 8601 date or date-time") from None
+    return value if value.tzinfo else value.replace(tzinfo=tz)
+
+
+def _due_json(d: Due | None) -> dict[str, Any] | None:
+    if d is None:
+        return None
+    return {
+        "date": d.due_date.isoformat(),
+        "lapses_at": d.due_at.isoformat(),
+        "days": d.days,
+        "unit": d.unit,
+        "calendar": d.calendar,
+        "counted_from": d.start,
+        "source": d.source,
+    }
+
+
+def plan_json(policy: CouncilPolicy, p: DeadlinePlan, received: datetime) -> dict[str, Any]:
+    """The ``deadlines`` contract: acknowledge_by and respond_by as ISO dates, then detail."""
+    return {
+        "council": policy.key,
+        "kind": p.kind,
+        "channel": p.channel,
+        "procedure": p.procedure,
+        "stage": p.stage,
+        "owner": p.owner,
+        "received": received.isoformat(),
+        "acknowledge_by": p.acknowledge.due_date.isoformat() if p.acknowledge else None,
+        "respond_by": p.respond.due_date.isoformat() if p.respond else None,
+        "acknowledge": _due_json(p.acknowledge),
+        "respond": _due_json(p.respond),
+        "notes": list(p.notes),
+    }
+
+
+@app.command()
+def deadlines(
+    rules: RulesOpt,
+    kind: Annotated[str, typer.Option(help=f"One of: {', '.join(KINDS)}.")],
+    channel: Annotated[str, typer.Option(help=f"One of: {', '.join(CHANNELS)}.")],
+    received: Annotated[str, typer.Option(help="When it arrived, ISO 8601 (local if no zone).")],
+    stage: Annotated[int | None, typer.Option(help="Procedure stage (default: entry).")] = None,
+    acknowledged: Annotated[
+        str | None, typer.Option(help="When the acknowledgement went out, for Code-style clocks.")
+    ] = None,
+) -> None:
+    """Print the acknowledge-by and respond-by dates for a contact, as JSON."""
+    if kind not in KINDS:
+        raise typer.BadParameter(f"unknown kind '{kind}' (one of {', '.join(KINDS)})")
+    if channel not in CHANNELS:
+        raise typer.BadParameter(f"unknown channel '{channel}' (one of {', '.join(CHANNELS)})")
+    policy = load_policy(rules)
+    at = parse_received(received, policy)
+    ack = parse_received(acknowledged, policy) if acknowledged else None
+    result = plan(policy, kind=kind, channel=channel, received=at, stage=stage, acknowledged=ack)
+    emit(plan_json(policy, result, at))
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI; map every expected failure to one line on stderr and an exit code."""
+    command = typer.main.get_command(app)
+    args = list(argv if argv is not None else sys.argv[1:]) or ["--help"]
+    try:
+        command.main(args=args, prog_name="mailflow", standalone_mode=False)
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        print("mailflow: interrupted", file=sys.stderr)
+        return 130
+    except typer.TyperException as exc:
+        print(f"mailflow: {exc.format_message()}", file=sys.stderr)
+        return int(exc.exit_code)
+    except MailflowError as exc:
+        print(f"mailflow: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""A one-screen summary of a council's rules, for ``mailflow check-rules``.
+
+An administrator who has just edited a rules file wants to see at a glance that the numbers
+are the ones the council's policy states; this renders them as plain lines.
+"""
+
+from __future__ import annotations
+
+from mailflow.policy.council import CouncilPolicy
+from mailflow.policy.schema import Clock
+
+
+def _clock(clock: Clock | None) -> str:
+    if clock is None:
+        return "-"
+    unit = "wd" if clock.unit == "working_days" else "months"
+    start = " from ack" if clock.start == "acknowledgement" else ""
+    cal = f" [{clock.calendar}]" if clock.calendar else ""
+    return f"{clock.days} {unit}{start}{cal}"
+
+
+def summary_lines(policy: CouncilPolicy) -> list[str]:
+    """The lines ``check-rules`` prints: council, calendars, standards, procedures, routes."""
+    r = policy.rules
+    c = r.council
+    lines = [
+        f"{c.name} ({c.key}), references {c.reference_prefix}-YYYY-NNNNN, time zone {c.timezone}",
+        f"rules file: {policy.source}",
+        "calendars: "
+        + "; ".join(
+            f"{name} = {spec.statutory or '+'.join(spec.regions)}"
+            + (f", {len(spec.closure_days)} closure days" if spec.closure_days else "")
+            + (f", cut-off {spec.cutoff:%H:%M}" if spec.cutoff else "")
+            for name, spec in r.calendars.items()
+        ),
+        f"working hours: {r.working_hours.opens:%H:%M}-{r.working_hours.closes:%H:%M}",
+    ]
+    for name, std in r.standards.items():
+        lines.append(
+            f"standard {name} ({', '.join(std.channels)}): acknowledge {_clock(std.acknowledge)},"
+            f" respond {_clock(std.respond)}"
+            + (", also acknowledges complaints" if std.applies_to_complaints else "")
+        )
+    for name, proc in r.procedures.items():
+        lines.append(f"procedure {name} (calendar {proc.calendar}):")
+        for st in proc.stages:
+            if st.external:
+                lines.append(f"  stage {st.number} {st.name}: outside the council (signposted)")
+                continue
+            extra = " +Ombudsman" if st.ombudsman_signposting else ""
+            lines.append(
+                f"  stage {st.number} {st.name}: owner {st.owner}, acknowledge"
+                f" {_clock(st.acknowledge)}, respond {_clock(st.respond)}{extra}"
+            )
+    for sr in r.special_routes:
+        where = "outside procedure" if sr.outside_procedure else f"stage {sr.stage or 'entry'}"
+        lines.append(f"special route {sr.topic} -> {sr.route} ({where})")
+    lines.append(f"anonymous complaints -> {r.anonymous.route}")
+    lines.append(f"signposts: {', '.join(r.signposts)}")
+    d = r.directory
+    lines.append(f"directory: {len(d.services)} services, roles: {', '.join(d.roles)}")
+    return lines

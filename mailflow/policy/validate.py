@@ -1,0 +1,114 @@
+"""Cross-reference checks of a rules file that single-field validation cannot see.
+
+Every role a route, stage or notification names must exist in the directory, every calendar a
+clock names must be declared, and every kind of contact must say how it is handled: a rules
+file that passes here cannot send a case to nobody.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from mailflow.policy.schema import KINDS, PER_SERVICE_ROLES, Clock, RulesFile
+
+Problem = tuple[str, str]
+
+
+def problems(rules: RulesFile) -> list[Problem]:
+    """All cross-reference problems as (key path, problem), in file order."""
+    checks = (_calendars, _kinds, _procedures, _routes, _standards)
+    return [p for check in checks for p in check(rules)]
+
+
+def known_roles(rules: RulesFile) -> set[str]:
+    """Role keys a route may name: the directory's roles plus the per-service ones."""
+    return set(rules.directory.roles) | set(PER_SERVICE_ROLES)
+
+
+def _role(rules: RulesFile, path: str, role: str | None) -> Iterator[Problem]:
+    if role is not None and role not in known_roles(rules):
+        yield path, f"role '{role}' is not in directory.roles (nor a per-service role)"
+
+
+def _clock(rules: RulesFile, path: str, clock: Clock | None) -> Iterator[Problem]:
+    if clock is not None and clock.calendar is not None and clock.calendar not in rules.calendars:
+        yield f"{path}.calendar", f"calendar '{clock.calendar}' is not declared under calendars"
+
+
+def _calendars(rules: RulesFile) -> Iterator[Problem]:
+    if "council" not in rules.calendars:
+        yield "calendars", "a calendar named 'council' is required"
+
+
+def _kinds(rules: RulesFile) -> Iterator[Problem]:
+    for kind in KINDS:
+        if kind not in rules.kinds:
+            yield "kinds", f"kind '{kind}' has no rules (every kind must say how it is handled)"
+    for kind, spec in rules.kinds.items():
+        path = f"kinds.{kind}"
+        if kind not in KINDS:
+            yield path, f"unknown kind '{kind}' (one of {', '.join(KINDS)})"
+        if spec.procedure is not None and spec.procedure not in rules.procedures:
+            yield f"{path}.procedure", f"procedure '{spec.procedure}' is not declared"
+        if spec.service is not None and spec.service not in rules.directory.services:
+            yield f"{path}.service", f"service '{spec.service}' is not in directory.services"
+        yield from _role(rules, f"{path}.route", spec.route)
+        for i, role in enumerate(spec.notify):
+            yield from _role(rules, f"{path}.notify[{i}]", role)
+
+
+def _procedures(rules: RulesFile) -> Iterator[Problem]:
+    for name, proc in rules.procedures.items():
+        path = f"procedures.{name}"
+        if proc.calendar not in rules.calendars:
+            yield f"{path}.calendar", f"calendar '{proc.calendar}' is not declared under calendars"
+        for i, role in enumerate(proc.copy_response_to):
+            yield from _role(rules, f"{path}.copy_response_to[{i}]", role)
+        for i, stage in enumerate(proc.stages):
+            spath = f"{path}.stages[{i}]"
+            yield from _role(rules, f"{spath}.owner", stage.owner)
+            yield from _clock(rules, f"{spath}.acknowledge", stage.acknowledge)
+            yield from _clock(rules, f"{spath}.respond", stage.respond)
+
+
+def _routes(rules: RulesFile) -> Iterator[Problem]:
+    complaints = rules.kinds.get("complaint")
+    proc = rules.procedures.get(complaints.procedure or "") if complaints else None
+    seen: set[str] = set()
+    for i, route in enumerate(rules.special_routes):
+        path = f"special_routes[{i}]"
+        if route.topic in seen:
+            yield f"{path}.topic", f"topic '{route.topic}' is routed twice"
+        seen.add(route.topic)
+        yield from _role(rules, f"{path}.route", route.route)
+        for j, role in enumerate(route.notify):
+            yield from _role(rules, f"{path}.notify[{j}]", role)
+        if route.stage is not None and (
+            proc is None or route.stage > len(proc.stages) or proc.stage(route.stage).external
+        ):
+            yield (
+                f"{path}.stage",
+                f"stage {route.stage} is not a council stage of the complaints procedure",
+            )
+    yield from _role(rules, "anonymous.route", rules.anonymous.route)
+    yield from _role(rules, "unacceptable_actions.flag_to", rules.unacceptable_actions.flag_to)
+    if rules.multiple_services is not None:
+        yield from _role(rules, "multiple_services.decided_by", rules.multiple_services.decided_by)
+        yield from _role(
+            rules, "multiple_services.uncertain_to", rules.multiple_services.uncertain_to
+        )
+
+
+def _standards(rules: RulesFile) -> Iterator[Problem]:
+    owner: dict[str, str] = {}
+    for name, standard in rules.standards.items():
+        path = f"standards.{name}"
+        for channel in standard.channels:
+            if channel in owner:
+                yield (
+                    f"{path}.channels",
+                    f"channel '{channel}' is already covered by standards.{owner[channel]}",
+                )
+            owner[channel] = name
+        yield from _clock(rules, f"{path}.acknowledge", standard.acknowledge)
+        yield from _clock(rules, f"{path}.respond", standard.respond)
