@@ -147,6 +147,14 @@ def _from_standard(
 ) -> DeadlinePlan:
     if stage is not None:
         raise PolicyError(f"kind '{kind}' runs no staged procedure, so --stage does not apply")
+    return plan_correspondence(policy, kind=kind, channel=channel, received=received)
+
+
+def plan_correspondence(
+    policy: CouncilPolicy, *, kind: str, channel: str, received: datetime
+) -> DeadlinePlan:
+    """Deadlines from the channel's correspondence standard alone (also for contacts a special
+    route takes outside the complaints procedure, which are still owed a reply)."""
     standard = policy.standard_for(channel)
     if standard is None:
         return _empty(kind, channel, f"no written standard covers the {channel} channel")
