@@ -10,9 +10,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mailflow.classify import (
+    ClassifierRules,
+    load_classifier_rules,
+    merge,
+    parse_classifier_overrides,
+)
 from mailflow.errors import PolicyError
 from mailflow.policy import workdays
-from mailflow.policy.loader import load_rules, resolve_rules_path
+from mailflow.policy.loader import bundled_rules_dir, load_rules, resolve_rules_path
 from mailflow.policy.schema import (
     PER_SERVICE_ROLES,
     CalendarRules,
@@ -45,14 +51,23 @@ class CouncilPolicy:
 
     rules: RulesFile
     source: Path
+    classifier: ClassifierRules
     calendars: dict[str, workdays.WorkCalendar] = field(default_factory=dict)
 
     @classmethod
     def from_rules(cls, rules: RulesFile, source: Path) -> CouncilPolicy:
-        """Build every declared calendar up front so a bad one fails at load, not mid-case."""
+        """Build calendars and the classifier up front so a bad one fails at load, not mid-case.
+
+        The classifier's phrases are the shared defaults (``rules/classify.yaml``) changed by
+        the council file's own ``classify:`` section.
+        """
         tz = rules.council.timezone
         cals = {name: build_calendar(name, spec, tz) for name, spec in rules.calendars.items()}
-        return cls(rules=rules, source=source, calendars=cals)
+        classifier = load_classifier_rules(bundled_rules_dir() / "classify.yaml")
+        if rules.classify:
+            overrides = parse_classifier_overrides(rules.classify, file=str(source))
+            classifier = merge(classifier, overrides, source=str(source))
+        return cls(rules=rules, source=source, classifier=classifier, calendars=cals)
 
     @property
     def key(self) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from datetime import date, time
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
@@ -339,3 +339,5 @@ class RulesFile(Frozen):
     caps: Caps = Caps()
     wording: dict[Key, str] = Field(default_factory=dict)
     directory: Directory
+    # Extra phrases and weights for the classifier; validated by mailflow.classify.
+    classify: dict[str, Any] | None = None

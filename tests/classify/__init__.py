@@ -1,0 +1,1 @@
+"""Tests of the contact classifier, against rule-level cases and the labelled .eml corpus."""
