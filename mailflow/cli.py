@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 
+from mailflow import cli_store
 from mailflow.errors import MailflowError
 from mailflow.policy.council import CouncilPolicy, load_policy
 from mailflow.policy.deadlines import DeadlinePlan, Due, plan
@@ -115,6 +116,11 @@ def deadlines(
     ack = parse_received(acknowledged, policy) if acknowledged else None
     result = plan(policy, kind=kind, channel=channel, received=at, stage=stage, acknowledged=ack)
     emit(plan_json(policy, result, at))
+
+
+app.add_typer(cli_store.db_app, name="db")
+app.command("cases")(cli_store.cases)
+app.command("show")(cli_store.show)
 
 
 def main(argv: list[str] | None = None) -> int:
