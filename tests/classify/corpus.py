@@ -1,21 +1,20 @@
 """Reading the labelled corpus: the ONE place tests and the benchmark turn an .eml into text.
 
-This deliberately uses only the standard library, not `mailflow.mail.parse` (written in
-parallel); swap `read_message` for the real parser once it lands and nothing else changes.
+It uses mailflow's real parser, so the corpus measures what the daemon will do.
 """
 
 from __future__ import annotations
 
-import email
-import email.policy
 import html
 import re
 from dataclasses import dataclass, field
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from mailflow.mail.automatic import detect_automatic
+from mailflow.mail.parse import parse_message
 
 CORPUS = Path(__file__).resolve().parents[1] / "data" / "corpus"
 LABELS = CORPUS / "labels.yaml"
@@ -51,20 +50,14 @@ class Label:
 
 
 def read_message(path: Path) -> Message:
-    """Parse an .eml crudely: subject, From address, text/plain body or stripped HTML."""
-    msg = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-    assert isinstance(msg, EmailMessage)
-    sender = msg["From"].addresses[0].addr_spec if msg["From"] else None
-    part = msg.get_body(preferencelist=("plain", "html"))
-    body = part.get_content() if part is not None else ""
-    if part is not None and part.get_content_subtype() == "html":
-        body = _strip_html(body)
-    auto = msg.get("Auto-Submitted", "no").strip().lower()
+    """Parse an .eml with mailflow's own parser and automatic-mail detector, as the daemon does."""
+    parsed = parse_message(path.read_bytes())
+    verdict = detect_automatic(parsed)
     return Message(
-        subject=str(msg["Subject"] or ""),
-        sender=sender,
-        body=body,
-        automatic=None if auto == "no" else "auto_reply",
+        subject=parsed.subject,
+        sender=parsed.from_address,
+        body=parsed.text,
+        automatic=verdict.kind if verdict else None,
     )
 
 
