@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from datetime import date, datetime, time
+from pathlib import Path
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -118,6 +119,44 @@ def deadlines(
     emit(plan_json(policy, result, at))
 
 
+@app.command()
+def classify(
+    rules: RulesOpt,
+    files: Annotated[list[Path], typer.Argument(help="One or more .eml files.")],
+) -> None:
+    """Classify .eml files as the daemon would: one JSON object per file, in order."""
+    from mailflow.errors import MailError
+    from mailflow.mail.parse import parse_message
+    from mailflow.pipeline.understand import as_json, understand
+
+    policy = load_policy(rules)
+    own = frozenset(a.lower() for a in policy.rules.council.mailboxes.values())
+    for path in files:
+        try:
+            raw = path.read_bytes()
+        except OSError as exc:
+            raise typer.BadParameter(f"{path}: cannot read ({exc.strerror})") from None
+        try:
+            parsed = parse_message(raw)
+        except MailError as exc:
+            raise MailError(f"{path}: {exc}") from None
+        print(json.dumps(as_json(str(path), understand(policy, parsed, own)), ensure_ascii=False))
+
+
+@app.command()
+def run(
+    config: Annotated[Path, typer.Option("--config", "-c", help="The daemon's mailflow.toml.")],
+) -> None:
+    """Run the daemon: watch the mailboxes, record and answer mail, until SIGTERM."""
+    from mailflow import app as daemon
+    from mailflow.config import load_config
+    from mailflow.logs import configure
+
+    cfg = load_config(config)
+    configure(cfg.log.format, cfg.log.level)
+    daemon.serve(cfg)
+
+
 app.add_typer(cli_store.db_app, name="db")
 app.command("cases")(cli_store.cases)
 app.command("show")(cli_store.show)
@@ -147,6 +186,6 @@ if __name__ == "__main__":
     sys.exit(main())
 
 
-def run() -> None:
+def entry() -> None:
     """Console-script entry point."""
     sys.exit(main())

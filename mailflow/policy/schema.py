@@ -311,6 +311,13 @@ class Ombudsman(Frozen):
     text: str = Field(min_length=1)
 
 
+class Replies(Frozen):
+    """What a customer's reply to a closed contact does (one that asks for no escalation)."""
+
+    after_close: Literal["link", "reopen"] = "link"
+    source: str | None = None
+
+
 class Caps(Frozen):
     """Backstops against mail loops and floods: acknowledgements per address per day."""
 
@@ -337,6 +344,7 @@ class RulesFile(Frozen):
     signposts: dict[Key, Signpost] = Field(default_factory=dict)
     ombudsman: Ombudsman
     caps: Caps = Caps()
+    replies: Replies = Replies()
     wording: dict[Key, str] = Field(default_factory=dict)
     directory: Directory
     # Extra phrases and weights for the classifier; validated by mailflow.classify.

@@ -89,6 +89,9 @@ def customer_replied(
     if state.status == "awaiting_customer":
         state = replace(state, status="open", awaiting_since=None)
         actions.append(Audit(event="customer_information_received", detail={}))
+    if state.status == "closed" and not ev.escalation_request:
+        state = replace(state, status="open", closed_at=None)
+        actions.append(Audit(event="reopened", detail={"by": "customer reply"}))
     if ev.escalation_request and state.is_case and state.stage is not None:
         state, more = escalate(policy, state, ev.received_at, "customer asked to escalate")
         return state, actions + more

@@ -1,0 +1,194 @@
+"""The one place that wires mailflow's parts into the running daemon (``mailflow run``).
+
+Per mailbox: a lease (one watcher per mailbox across daemons sharing PostgreSQL), a watcher
+handing each message to the inbound pipeline; beside them, the outbox worker sending what was
+decided. Stopping (SIGTERM) sets one event: the message in hand is finished, then all return.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+from collections.abc import Callable, Coroutine
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine
+
+from mailflow.config import Config, MailboxConfig
+from mailflow.ingest.imap import ImapSource
+from mailflow.ingest.source import MailSource
+from mailflow.ingest.watcher import Watcher
+from mailflow.mail.limits import Limits
+from mailflow.pipeline.inbound import Inbound
+from mailflow.policy.council import CouncilPolicy, load_policy
+from mailflow.store import migrate
+from mailflow.store.blobs import BlobStore
+from mailflow.store.db import make_engine, session_scope
+from mailflow.store.leases import acquire_lease, release_lease
+from mailflow.store.repo import get_checkpoint, set_checkpoint
+
+log = logging.getLogger("mailflow.app")
+
+
+def utcnow() -> datetime:
+    """The real clock; tests and the demo pass their own."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class DbCheckpoints:
+    """The watcher's checkpoints, kept in the database beside the messages."""
+
+    engine: Engine
+    clock: Callable[[], datetime]
+
+    def get(self, mailbox: str) -> tuple[int, int] | None:
+        with session_scope(self.engine) as session:
+            row = get_checkpoint(session, mailbox)
+            return (row.uidvalidity, row.last_uid) if row else None
+
+    def set(self, mailbox: str, uidvalidity: int, last_uid: int) -> None:
+        with session_scope(self.engine) as session:
+            set_checkpoint(
+                session, mailbox, uidvalidity=uidvalidity, last_uid=last_uid, at=self.clock()
+            )
+
+
+def own_addresses(policy: CouncilPolicy, config: Config) -> frozenset[str]:
+    """Addresses mailflow sends from: mail from them is never a new contact (loop guard)."""
+    addresses = set(policy.rules.council.mailboxes.values())
+    addresses |= {m.address for m in config.mailbox}
+    return frozenset(a.lower() for a in addresses)
+
+
+@dataclass
+class Daemon:
+    """The running daemon's parts; ``run`` until ``stop`` is set."""
+
+    config: Config
+    policy: CouncilPolicy
+    engine: Engine
+    clock: Callable[[], datetime] = utcnow
+    source_factory: Callable[[MailboxConfig], MailSource] = ImapSource
+    holder: str = field(default_factory=lambda: f"{os.uname().nodename}:{os.getpid()}")
+    watchers: dict[str, Watcher] = field(default_factory=dict)
+
+    @classmethod
+    def from_config(cls, config: Config, **kwargs: object) -> Daemon:
+        """Load rules, open (and migrate) the database: fail fast on either."""
+        policy = load_policy(config.rules)
+        url = config.database_url()
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        migrate.upgrade(url)
+        return cls(config=config, policy=policy, engine=make_engine(url), **kwargs)  # type: ignore[arg-type]
+
+    @property
+    def lease_ttl(self) -> timedelta:
+        """How long a claim on a mailbox lasts without renewal."""
+        return timedelta(seconds=self.config.lease_seconds)
+
+    def inbound(self, mailbox: MailboxConfig) -> Inbound:
+        """The pipeline for one mailbox."""
+        lim = self.config.limits
+        return Inbound(
+            policy=self.policy,
+            engine=self.engine,
+            blobs=BlobStore(self.config.data_dir / "blobs"),
+            mailbox=mailbox,
+            own_addresses=own_addresses(self.policy, self.config),
+            limits=Limits(
+                max_bytes=lim.max_message_bytes,
+                max_parts=lim.max_parts,
+                max_depth=lim.max_depth,
+                attachment_cap=lim.attachment_cap_bytes,
+            ),
+            clock=self.clock,
+        )
+
+    async def watch(self, mailbox: MailboxConfig, stop: asyncio.Event) -> None:
+        """Hold the mailbox's lease and run its watcher while we hold it."""
+        name = f"watcher:{mailbox.name}"
+        while not stop.is_set():
+            if not await asyncio.to_thread(self._lease, name):
+                log.info(
+                    "mailbox watched elsewhere",
+                    extra={"event": "app.lease_busy", "mailbox": mailbox.name},
+                )
+                await _sleep_or_stop(stop, self.lease_ttl.total_seconds() / 3)
+                continue
+            watcher = Watcher(
+                lambda: self.source_factory(mailbox),
+                self.inbound(mailbox).handle,
+                DbCheckpoints(self.engine, self.clock),
+            )
+            self.watchers[mailbox.name] = watcher
+            lost = asyncio.Event()
+            renew = asyncio.create_task(self._renew(name, stop, lost))
+            both = asyncio.Event()
+            relay = asyncio.create_task(_either(stop, lost, both))
+            try:
+                await watcher.run(both)
+            finally:
+                renew.cancel()
+                relay.cancel()
+                await asyncio.to_thread(self._release, name)
+
+    def _lease(self, name: str) -> bool:
+        with session_scope(self.engine) as session:
+            return acquire_lease(session, name, self.holder, self.clock(), self.lease_ttl)
+
+    def _release(self, name: str) -> None:
+        with session_scope(self.engine) as session:
+            release_lease(session, name, self.holder)
+
+    async def _renew(self, name: str, stop: asyncio.Event, lost: asyncio.Event) -> None:
+        while not stop.is_set():
+            await _sleep_or_stop(stop, self.lease_ttl.total_seconds() / 3)
+            if not stop.is_set() and not await asyncio.to_thread(self._lease, name):
+                log.warning("lease lost", extra={"event": "app.lease_lost", "lease": name})
+                lost.set()
+                return
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Run every watcher until ``stop`` is set."""
+        tasks = [asyncio.create_task(self.watch(m, stop)) for m in self.config.mailbox]
+        tasks.extend(asyncio.create_task(c) for c in self.extra_tasks(stop))
+        await asyncio.gather(*tasks)
+
+    def extra_tasks(self, stop: asyncio.Event) -> list[Coroutine[Any, Any, None]]:
+        """Further loops run beside the watchers (the outbox worker)."""
+        return []
+
+
+async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:
+    with contextlib.suppress(TimeoutError):
+        await asyncio.wait_for(stop.wait(), seconds)
+
+
+async def _either(a: asyncio.Event, b: asyncio.Event, out: asyncio.Event) -> None:
+    waits = [asyncio.create_task(a.wait()), asyncio.create_task(b.wait())]
+    await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+    for w in waits:
+        w.cancel()
+    out.set()
+
+
+def serve(config: Config) -> None:
+    """``mailflow run``: run until SIGTERM or SIGINT, then stop cleanly."""
+    daemon = Daemon.from_config(config)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, stop.set)
+        log.info("started", extra={"event": "app.started", "mailboxes": len(config.mailbox)})
+        await daemon.run(stop)
+        log.info("stopped", extra={"event": "app.stopped"})
+
+    asyncio.run(main())

@@ -1,0 +1,106 @@
+"""``SmtpBackend``: sends through the council's submission server with aiosmtplib.
+
+One connection per mail: the outbox sends a few hundred mails a day, and a fresh connection
+cannot be left half-broken by the last failure. Security is the config's: ``tls`` (implicit
+TLS, port 465), ``starttls`` (required, never opportunistic: a server that does not offer it
+is an error) or ``none`` (loopback relays only); AUTH when a user is configured.
+
+aiosmtplib's errors become mailflow's at this boundary (RFC 5321 section 4.2.1): a 5yz reply
+is permanent; a 4yz reply, a refused or lost connection, a timeout and a refused login are
+temporary (the mail is not at fault; a person fixes the server or the password and the next
+attempt goes through). Messages are one line and never hold the password.
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+
+import aiosmtplib
+
+from mailflow.config import SmtpConfig
+from mailflow.errors import (
+    ConfigError,
+    DeliveryError,
+    PermanentDeliveryError,
+    TemporaryDeliveryError,
+)
+from mailflow.outbound.backends import MailBackend, OutgoingMail
+
+log = logging.getLogger(__name__)
+
+
+class SmtpBackend(MailBackend):
+    """Mail submitted to the server in ``SmtpConfig``."""
+
+    name = "smtp"
+
+    def __init__(
+        self,
+        cfg: SmtpConfig,
+        *,
+        tls_context: ssl.SSLContext | None = None,
+        local_hostname: str | None = None,
+    ) -> None:
+        self._cfg = cfg
+        self._tls_context = tls_context
+        self._local_hostname = local_hostname
+        self.where = f"SMTP {cfg.host}:{cfg.port}"
+
+    def _client(self) -> aiosmtplib.SMTP:
+        cfg = self._cfg
+        try:
+            password = cfg.secret() if cfg.user else None
+        except ConfigError as exc:
+            raise TemporaryDeliveryError(f"{self.where}: cannot read the password: {exc}") from None
+        return aiosmtplib.SMTP(
+            hostname=cfg.host,
+            port=cfg.port,
+            username=cfg.user or None,
+            password=password,
+            use_tls=cfg.security == "tls",
+            start_tls=cfg.security == "starttls",
+            timeout=cfg.timeout_seconds,
+            tls_context=self._tls_context,
+            local_hostname=self._local_hostname,
+        )
+
+    async def deliver(self, mail: OutgoingMail) -> None:
+        """Connect, secure, log in, send ``mail`` and quit."""
+        client = self._client()
+        try:
+            async with client:
+                refused, _ = await client.sendmail(mail.mail_from, list(mail.recipients), mail.data)
+        except aiosmtplib.SMTPException as exc:
+            raise self.translate(exc) from None
+        except OSError as exc:  # ssl.SSLError and socket errors aiosmtplib lets through
+            raise TemporaryDeliveryError(f"{self.where}: {_first_line(exc)}") from None
+        for address, reply in refused.items():
+            # Some recipients took it: the mail went; the rest are reported, not retried.
+            log.warning("%s refused %s for %s: %s", self.where, address, mail.message_id, reply)
+
+    def translate(self, exc: aiosmtplib.SMTPException) -> DeliveryError:
+        """The mailflow error for an aiosmtplib error (see the module docstring)."""
+        if isinstance(exc, aiosmtplib.SMTPRecipientsRefused):
+            codes = [r.code for r in exc.recipients]
+            text = "; ".join(
+                f"{r.recipient}: {r.code} {_first_line(r.message)}" for r in exc.recipients
+            )
+            permanent = bool(codes) and all(code >= 500 for code in codes)
+            return _error(permanent, f"{self.where}: recipients refused: {text}")
+        if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
+            return TemporaryDeliveryError(f"{self.where}: login refused: {exc.code}")
+        if isinstance(exc, aiosmtplib.SMTPResponseException):
+            message = f"{self.where}: {exc.code} {_first_line(exc.message)}"
+            return _error(exc.code >= 500, message)
+        return TemporaryDeliveryError(f"{self.where}: {_first_line(exc)}")
+
+
+def _error(permanent: bool, message: str) -> DeliveryError:
+    return PermanentDeliveryError(message) if permanent else TemporaryDeliveryError(message)
+
+
+def _first_line(value: object) -> str:
+    """The first non-empty line of an error or reply, shortened for a log line."""
+    text = str(value).strip() or type(value).__name__
+    return text.splitlines()[0][:300]
