@@ -24,6 +24,10 @@ from mailflow.ingest.imap import ImapSource
 from mailflow.ingest.source import MailSource
 from mailflow.ingest.watcher import Watcher
 from mailflow.mail.limits import Limits
+from mailflow.outbound.backends import MailBackend
+from mailflow.outbound.smtp import SmtpBackend
+from mailflow.outbound.worker import OutboxWorker
+from mailflow.pipeline.feedback import after_send
 from mailflow.pipeline.inbound import Inbound
 from mailflow.policy.council import CouncilPolicy, load_policy
 from mailflow.store import migrate
@@ -75,6 +79,8 @@ class Daemon:
     engine: Engine
     clock: Callable[[], datetime] = utcnow
     source_factory: Callable[[MailboxConfig], MailSource] = ImapSource
+    backend_factory: Callable[[Config], MailBackend] = lambda config: SmtpBackend(config.smtp)
+    wake: asyncio.Event = field(default_factory=asyncio.Event)
     holder: str = field(default_factory=lambda: f"{os.uname().nodename}:{os.getpid()}")
     watchers: dict[str, Watcher] = field(default_factory=dict)
 
@@ -108,6 +114,7 @@ class Daemon:
                 attachment_cap=lim.attachment_cap_bytes,
             ),
             clock=self.clock,
+            wake=self.wake,
         )
 
     async def watch(self, mailbox: MailboxConfig, stop: asyncio.Event) -> None:
@@ -161,8 +168,35 @@ class Daemon:
         await asyncio.gather(*tasks)
 
     def extra_tasks(self, stop: asyncio.Event) -> list[Coroutine[Any, Any, None]]:
-        """Further loops run beside the watchers (the outbox worker)."""
-        return []
+        """Further loops run beside the watchers: the outbox worker."""
+        return [self.outbox_worker().run(stop, self.wake)]
+
+    def outbox_worker(self) -> OutboxWorker:
+        """The worker sending what the workflow decided, through the configured backend."""
+        return OutboxWorker(
+            self.engine,
+            self.policy,
+            self.backend_factory(self.config),
+            holder=self.holder,
+            clock=self.clock,
+            sent_folder_appender=self.append_sent,
+            after_send=after_send(self.policy),
+            blobs=BlobStore(self.config.data_dir / "blobs"),
+            mailboxes={m.name: m.address for m in self.config.mailbox},
+            lease=self.lease_ttl,
+        )
+
+    async def append_sent(self, mailbox_name: str, raw: bytes) -> None:
+        """Append a sent mail to the shared mailbox's Sent folder, so officers see it."""
+        boxes = [m for m in self.config.mailbox if m.name == mailbox_name]
+        if not boxes:
+            return
+        source = self.source_factory(boxes[0])
+        try:
+            await source.connect()
+            await source.append(boxes[0].folders.sent, raw)
+        finally:
+            await source.close()
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:

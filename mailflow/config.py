@@ -117,8 +117,9 @@ class Config(Strict):
     data_dir: Path = Path("/var/lib/mailflow")
     secret: SecretStr | None = None
     secret_file: Path | None = None
-    # How long a daemon's claim on a mailbox outlives it: another daemon sharing the database
-    # takes the mailbox over this long after the holder died.
+    # How long a daemon's claim on a mailbox or on an outgoing mail outlives it: another daemon
+    # (or this one, restarted) takes it over this long after the holder died. Keep it above
+    # smtp.timeout_seconds, or a slow send could be claimed twice.
     lease_seconds: int = Field(default=60, ge=3, le=3600)
     mailbox: list[MailboxConfig] = Field(default_factory=list)
     smtp: SmtpConfig = SmtpConfig()

@@ -66,11 +66,17 @@ DEFAULTS: Mapping[str, Any] = {
 }
 
 
-def new_message_id(domain: str) -> str:
-    """A fresh, unguessable Message-ID on ``domain`` (RFC 5322 section 3.6.4)."""
+def new_message_id(domain: str, reference: str | None = None) -> str:
+    """A fresh, unguessable Message-ID on ``domain`` (RFC 5322 section 3.6.4).
+
+    The case reference leads it (DESIGN: the reference travels in mailflow's Message-IDs), but
+    128 random bits follow: a predictable Message-ID would let anyone who sends first suppress
+    ours at providers that keep one copy per Message-ID.
+    """
     if not DOMAIN.match(domain):
         raise MailError(f"cannot make a Message-ID on {domain[:80]!r}: not a domain name")
-    return f"<{secrets.token_hex(16)}@{domain}>"
+    lead = f"{reference}." if reference else ""
+    return f"<{lead}{secrets.token_hex(16)}@{domain}>"
 
 
 def domain_of(address_or_id: str) -> str:
@@ -134,7 +140,7 @@ def queue_mail(
     row = Outbox(
         contact_id=contact.id if contact is not None else None,
         kind=kind,
-        message_id=new_message_id(domain),
+        message_id=new_message_id(domain, contact.reference if contact is not None else None),
         recipients=[check_address(a) for a in recipients],
         payload=normalise_payload(payload, contact),
         not_before=not_before,

@@ -58,10 +58,15 @@ class Inbound:
     own_addresses: frozenset[str]
     limits: Limits
     clock: Callable[[], datetime]
+    wake: asyncio.Event | None = None
 
     async def handle(self, fetched: Fetched) -> str | None:
-        """The watcher's handler: record the message (in a thread: the DB is blocking)."""
-        return await asyncio.to_thread(self.process, fetched)
+        """The watcher's handler: record the message (in a thread: the DB is blocking), then
+        wake the outbox worker so the acknowledgement goes out at once."""
+        folder = await asyncio.to_thread(self.process, fetched)
+        if self.wake is not None:
+            self.wake.set()
+        return folder
 
     def process(self, fetched: Fetched) -> str | None:
         """Record one message exactly once and say where to file it."""

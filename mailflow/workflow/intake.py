@@ -92,7 +92,9 @@ def _outside_procedure(
     state = replace(state, assigned_to=owner.address if owner else None)
     if spec.handling == "none" or state.anonymous:
         return state, []
-    if spec.procedure is not None:
+    if spec.procedure is not None and not (state.kind == "complaint" and not r.is_case):
+        # A procedure other than the complaints one (FOI) runs from its first stage; a complaint
+        # a special route took outside the procedure is owed a reply by the channel standard.
         p = plan(policy, kind=state.kind, channel=state.channel, received=ev.received_at)
         state = replace(state, stage=p.stage, deadlines=deadline_states(policy, p))
         template = f"{spec.procedure}_acknowledgement"

@@ -11,11 +11,12 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func
-from sqlmodel import select
+from sqlmodel import col, select
 
 from mailflow.store.db import make_engine, session_scope
-from mailflow.store.models import Contact, Message
+from mailflow.store.models import Contact, Message, Outbox
 from tests.servers.dovecot import Mailbox
+from tests.servers.smtp import SmtpSink
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 MAILFLOW = str(Path(sys.executable).with_name("mailflow"))
@@ -38,7 +39,7 @@ def samples() -> list[bytes]:
     return chosen
 
 
-def write_config(tmp_path: Path, mailbox: Mailbox) -> Path:
+def write_config(tmp_path: Path, mailbox: Mailbox, sink: SmtpSink) -> Path:
     """A mailflow.toml pointing at the test's Dovecot user and a SQLite database."""
     config = tmp_path / "mailflow.toml"
     config.write_text(
@@ -60,6 +61,11 @@ security = "none"
 user = "{mailbox.address}"
 password_env = "MAILFLOW_TEST_PASSWORD"
 idle_seconds = 30
+
+[smtp]
+host = "{sink.host}"
+port = {sink.port}
+security = "none"
 """,
         encoding="utf-8",
     )
@@ -82,6 +88,23 @@ def recorded(db: str) -> tuple[int, int]:
         return int(count), int(distinct)
 
 
+MAIL_KINDS = ("customer_mail", "staff_mail")
+
+
+def all_sent(db: str) -> bool:
+    """Every mail row is done (none pending, claimed or failed)."""
+    with session_scope(make_engine(db)) as s:
+        rows = s.exec(select(Outbox).where(col(Outbox.kind).in_(MAIL_KINDS))).all()
+        return bool(rows) and all(r.status.value == "done" for r in rows)
+
+
+def message_id(raw: bytes) -> str:
+    """The Message-ID header of a raw mail."""
+    import email
+
+    return str(email.message_from_bytes(raw)["Message-ID"]).strip()
+
+
 def wait_until(predicate: object, timeout: float) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -92,9 +115,12 @@ def wait_until(predicate: object, timeout: float) -> None:
 
 
 @pytest.mark.dovecot
-def test_fifty_messages_recorded_once_across_a_sigkill(tmp_path: Path, mailbox: Mailbox) -> None:
-    """Killed with SIGKILL mid-batch and restarted, the daemon loses and doubles nothing."""
-    config = write_config(tmp_path, mailbox)
+def test_fifty_messages_recorded_once_across_a_sigkill(
+    tmp_path: Path, mailbox: Mailbox, smtp_sink: SmtpSink
+) -> None:
+    """Killed with SIGKILL mid-batch and restarted, the daemon loses and doubles nothing,
+    and every queued mail reaches the SMTP server and the Sent folder."""
+    config = write_config(tmp_path, mailbox, smtp_sink)
     db = f"sqlite:///{tmp_path / 'data' / 'mailflow.db'}"
     log = tmp_path / "daemon.log"
     mails = samples()
@@ -124,6 +150,16 @@ def test_fifty_messages_recorded_once_across_a_sigkill(tmp_path: Path, mailbox: 
                 select(func.count()).select_from(Message).where(Message.contact_id.is_not(None))
             ).one()  # type: ignore[union-attr]
         assert contacts == 44 and linked >= 44
+        wait_until(lambda: all_sent(db), 60)
+        sent_ids = [message_id(m.data) for m in smtp_sink.messages]
+        with session_scope(make_engine(db)) as s:
+            queued = s.exec(select(Outbox).where(col(Outbox.kind).in_(MAIL_KINDS))).all()
+            acks = [o for o in queued if o.kind == "customer_mail"]
+        assert len(acks) >= 30  # most customer contacts are owed an acknowledgement
+        assert {o.message_id for o in queued} == set(sent_ids)
+        doubled = len(sent_ids) - len(set(sent_ids))
+        assert doubled <= 1  # only a kill between SMTP acceptance and commit can double one
+        wait_until(lambda: len(mailbox.fetch_all("Sent")) >= len(set(sent_ids)), 60)
     finally:
         proc.send_signal(signal.SIGTERM)
         try:
