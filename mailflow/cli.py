@@ -157,6 +157,34 @@ def run(
     daemon.serve(cfg)
 
 
+@app.command()
+def demo(
+    council: Annotated[
+        str, typer.Option(help="Bundled council: stafford or chorley.")
+    ] = "stafford",
+    out: Annotated[
+        Path | None, typer.Option(help="Folder for the results (default: a new one here).")
+    ] = None,
+) -> None:
+    """Run mailflow on embedded defaults (no servers) and say where the results are."""
+    import asyncio
+
+    from mailflow.demo.scenario import run_demo
+
+    if council not in ("stafford", "chorley"):
+        raise typer.BadParameter(f"unknown council '{council}' (stafford or chorley)")
+    folder = out or Path(f"mailflow-demo-{council}-{datetime.now():%Y%m%d-%H%M%S}")
+    if folder.exists() and any(folder.iterdir()):
+        raise typer.BadParameter(f"{folder} is not empty: give --out a new folder")
+    print(f"mailflow demo: {council} rules, simulated clock, results in {folder}/")
+    result = asyncio.run(run_demo(council, folder, print))
+    print(f"\nDone. Everything mailflow did is in {result.resolve()}/:")
+    print("  sent/     every mail sent (.eml: open with any mail program)")
+    print("  letters/  the Word letters attached to them")
+    print("  cases/    each case with its deadlines and how each date was computed")
+    print("  mailbox/  the shared mailbox as an officer would see it (Processed, Automatic, Sent)")
+
+
 app.add_typer(cli_store.db_app, name="db")
 app.command("cases")(cli_store.cases)
 app.command("show")(cli_store.show)
