@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import os
 import signal
@@ -16,7 +17,9 @@ from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from wsgiref.simple_server import WSGIServer
 
+from prometheus_client import CollectorRegistry
 from sqlalchemy import Engine
 
 from mailflow.config import Config, MailboxConfig
@@ -24,12 +27,20 @@ from mailflow.ingest.imap import ImapSource
 from mailflow.ingest.source import MailSource
 from mailflow.ingest.watcher import Watcher
 from mailflow.mail.limits import Limits
+from mailflow.monitor.health import Check, database_checks, watcher_checks
+from mailflow.monitor.metrics import MailflowCollector
+from mailflow.monitor.server import serve as serve_monitor
 from mailflow.outbound.backends import MailBackend
 from mailflow.outbound.smtp import SmtpBackend
 from mailflow.outbound.worker import OutboxWorker
 from mailflow.pipeline.feedback import after_send
 from mailflow.pipeline.inbound import Inbound
+from mailflow.pipeline.officers import OfficerReplies
 from mailflow.policy.council import CouncilPolicy, load_policy
+from mailflow.schedule.notifier import Notifier
+from mailflow.schedule.reload import recompute_open_deadlines
+from mailflow.schedule.scheduler import NoticeScheduler
+from mailflow.schedule.wake import Wake
 from mailflow.store import migrate
 from mailflow.store.blobs import BlobStore
 from mailflow.store.db import make_engine, session_scope
@@ -80,14 +91,16 @@ class Daemon:
     clock: Callable[[], datetime] = utcnow
     source_factory: Callable[[MailboxConfig], MailSource] = ImapSource
     backend_factory: Callable[[Config], MailBackend] = lambda config: SmtpBackend(config.smtp)
-    wake: asyncio.Event = field(default_factory=asyncio.Event)
+    wake: asyncio.Event = field(default_factory=Wake)  # heard by the worker and the scheduler
     holder: str = field(default_factory=lambda: f"{os.uname().nodename}:{os.getpid()}")
     watchers: dict[str, Watcher] = field(default_factory=dict)
+    notices: NoticeScheduler | None = None
 
     @classmethod
     def from_config(cls, config: Config, **kwargs: object) -> Daemon:
-        """Load rules, open (and migrate) the database: fail fast on either."""
+        """Load rules, read the reply key, open (and migrate) the database: fail fast on each."""
         policy = load_policy(config.rules)
+        config.hmac_key()  # officers' reply addresses are signed with it: fail now, not later
         url = config.database_url()
         config.data_dir.mkdir(parents=True, exist_ok=True)
         migrate.upgrade(url)
@@ -115,6 +128,9 @@ class Daemon:
             ),
             clock=self.clock,
             wake=self.wake,
+            officers=OfficerReplies(
+                policy=self.policy, key=self.config.hmac_key(), mailbox_address=mailbox.address
+            ),
         )
 
     async def watch(self, mailbox: MailboxConfig, stop: asyncio.Event) -> None:
@@ -163,13 +179,69 @@ class Daemon:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run every watcher until ``stop`` is set."""
+        monitor = self.start_monitor()
         tasks = [asyncio.create_task(self.watch(m, stop)) for m in self.config.mailbox]
         tasks.extend(asyncio.create_task(c) for c in self.extra_tasks(stop))
-        await asyncio.gather(*tasks)
+        try:
+            await asyncio.gather(*tasks)
+        finally:
+            if monitor is not None:
+                monitor.shutdown()
+
+    def health_checks(self) -> list[Check]:
+        """The database, the schema, the outbox and every mailbox connection."""
+        url = self.config.database_url()
+        names = [m.name for m in self.config.mailbox]
+        return database_checks(self.engine, url, self.clock()) + watcher_checks(
+            names, self.watchers
+        )
+
+    def start_monitor(self) -> WSGIServer | None:
+        """Serve /healthz and /metrics when the config asks for a listener."""
+        listen = self.config.monitor.listen
+        if not listen:
+            return None
+        registry = CollectorRegistry()
+        registry.register(MailflowCollector(self.engine, self.watchers, self.clock))
+        log.info("monitor listening", extra={"event": "app.monitor", "listen": listen})
+        return serve_monitor(listen, registry, self.health_checks)
 
     def extra_tasks(self, stop: asyncio.Event) -> list[Coroutine[Any, Any, None]]:
-        """Further loops run beside the watchers: the outbox worker."""
-        return [self.outbox_worker().run(stop, self.wake)]
+        """Further loops run beside the watchers: the outbox worker and the notice scheduler."""
+        changed = self.wake.listen() if isinstance(self.wake, Wake) else None
+        notices = self.notice_scheduler()
+        return [self.outbox_worker().run(stop, self.wake), notices.run(stop, changed)]
+
+    def notice_scheduler(self) -> NoticeScheduler:
+        """Reminders, escalations, breach warnings and digests, woken when next due."""
+        if self.notices is None:
+            notifier = Notifier(
+                self.engine,
+                self.policy,
+                holder=self.holder,
+                mailboxes={m.name: m.address for m in self.config.mailbox},
+            )
+            # Mail queued: wake the outbox worker (the plain event, not the scheduler's own).
+            wake_worker = functools.partial(asyncio.Event.set, self.wake)
+            self.notices = NoticeScheduler(notifier, clock=self.clock, on_queued=wake_worker)
+        return self.notices
+
+    async def reload_rules(self) -> None:
+        """SIGHUP: load the rules file again, recompute open deadlines, log which moved."""
+        try:
+            policy = await asyncio.to_thread(load_policy, self.config.rules)
+            moved = await asyncio.to_thread(
+                recompute_open_deadlines, self.engine, policy, now=self.clock()
+            )
+        except Exception as exc:  # a broken file keeps the rules in force
+            log.error("rules not reloaded: %s", exc, extra={"event": "app.reload_failed"})
+            return
+        self.policy = policy
+        for m in moved:
+            log.info("deadline moved", extra={"event": "app.deadline_moved", **m.as_json()})
+        if self.notices is not None:
+            self.notices.notifier.policy = policy
+            self.notices.poke()
 
     def outbox_worker(self) -> OutboxWorker:
         """The worker sending what the workflow decided, through the configured backend."""
@@ -184,6 +256,7 @@ class Daemon:
             blobs=BlobStore(self.config.data_dir / "blobs"),
             mailboxes={m.name: m.address for m in self.config.mailbox},
             lease=self.lease_ttl,
+            reply_key=self.config.hmac_key(),
         )
 
     async def append_sent(self, mailbox_name: str, raw: bytes) -> None:
@@ -221,6 +294,10 @@ def serve(config: Config) -> None:
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
+        reloads: list[asyncio.Task[None]] = []  # SIGHUP: reload the rules (kept until done)
+        loop.add_signal_handler(
+            signal.SIGHUP, lambda: reloads.append(loop.create_task(daemon.reload_rules()))
+        )
         log.info("started", extra={"event": "app.started", "mailboxes": len(config.mailbox)})
         await daemon.run(stop)
         log.info("stopped", extra={"event": "app.stopped"})

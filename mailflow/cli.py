@@ -16,12 +16,13 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from mailflow import cli_store
+from mailflow import cli_rules, cli_store
 from mailflow.errors import MailflowError
 from mailflow.policy.council import CouncilPolicy, load_policy
 from mailflow.policy.deadlines import DeadlinePlan, Due, plan
 from mailflow.policy.schema import CHANNELS, KINDS
 from mailflow.policy.summary import summary_lines
+from mailflow.reports import commands as report_commands
 
 app = typer.Typer(
     name="mailflow",
@@ -46,9 +47,15 @@ def emit(data: Any) -> None:
 def check_rules(
     rules: Annotated[str, typer.Argument(help="Rules file, or a bundled council's name.")],
 ) -> None:
-    """Validate a rules file and print a one-screen summary of what it says."""
+    """Validate a rules file and print a one-screen summary of what it says, with warnings
+    where it falls short of the Ombudsman's Complaint Handling Code."""
+    from mailflow.policy.code_check import code_warnings, reminder_warnings
+
     policy = load_policy(rules)
     print("\n".join(summary_lines(policy)))
+    warnings = code_warnings(policy, load_policy("lgsco-code")) + reminder_warnings(policy)
+    for warning in warnings:
+        print(f"warning: {warning}")
     print("OK: the rules file is valid")
 
 
@@ -185,9 +192,27 @@ def demo(
     print("  mailbox/  the shared mailbox as an officer would see it (Processed, Automatic, Sent)")
 
 
+@app.command()
+def health(
+    config: Annotated[Path, typer.Option("--config", "-c", help="The daemon's mailflow.toml.")],
+) -> None:
+    """Exit 0 if mailflow is healthy, 1 if not (for monitoring); one line per check."""
+    from mailflow.config import load_config
+    from mailflow.monitor.probe import probe
+
+    ok, lines = probe(load_config(config))
+    print("\n".join(lines))
+    if not ok:
+        raise typer.Exit(1)
+
+
+app.add_typer(cli_rules.rules_app, name="rules")
+app.command("notices")(cli_rules.notices)
 app.add_typer(cli_store.db_app, name="db")
 app.command("cases")(cli_store.cases)
 app.command("show")(cli_store.show)
+app.command("report")(report_commands.report)
+app.command("ombudsman")(report_commands.ombudsman)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -195,7 +220,8 @@ def main(argv: list[str] | None = None) -> int:
     command = typer.main.get_command(app)
     args = list(argv if argv is not None else sys.argv[1:]) or ["--help"]
     try:
-        command.main(args=args, prog_name="mailflow", standalone_mode=False)
+        # Without standalone mode, click returns (rather than raises) the code of typer.Exit.
+        code = command.main(args=args, prog_name="mailflow", standalone_mode=False)
     except typer.Exit as exc:
         return int(exc.exit_code)
     except (typer.Abort, KeyboardInterrupt):
@@ -207,13 +233,13 @@ def main(argv: list[str] | None = None) -> int:
     except MailflowError as exc:
         print(f"mailflow: {exc}", file=sys.stderr)
         return 1
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
+    return code if isinstance(code, int) else 0
 
 
 def entry() -> None:
     """Console-script entry point."""
+    sys.exit(main())
+
+
+if __name__ == "__main__":
     sys.exit(main())

@@ -14,6 +14,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
+from mailflow.auth.settings import OAuth2Config
 from mailflow.errors import ConfigError
 from mailflow.policy.loader import dotted
 
@@ -27,12 +28,23 @@ class Strict(BaseModel):
 
 
 class Credentials(Strict):
-    """A login whose password comes from one of three places (never logged)."""
+    """A login whose password comes from one of three places (never logged), or, with
+    ``auth = "oauth2"``, whose OAuth2 token comes from the ``oauth2`` table's provider."""
 
     user: str = ""
     password: SecretStr | None = None
     password_file: Path | None = None
     password_env: str | None = None
+    auth: Literal["password", "oauth2"] = "password"
+    oauth2: OAuth2Config | None = None
+
+    @model_validator(mode="after")
+    def _oauth2_settings_given(self) -> Credentials:
+        if self.auth == "oauth2" and (self.oauth2 is None or not self.user):
+            raise ValueError('auth = "oauth2" needs user and an oauth2 table')
+        if self.auth == "oauth2" and (self.password or self.password_file or self.password_env):
+            raise ValueError('auth = "oauth2" takes no password')
+        return self
 
     @model_validator(mode="after")
     def _one_password_source(self) -> Credentials:
@@ -92,6 +104,12 @@ class SmtpConfig(Credentials):
     security: Security = "starttls"
     timeout_seconds: float = Field(default=30.0, gt=0)
 
+    @model_validator(mode="after")
+    def _smtp_oauth2_is_xoauth2(self) -> SmtpConfig:
+        if self.oauth2 is not None and self.oauth2.mechanism != "xoauth2":
+            raise ValueError("SMTP logs in with XOAUTH2 only: leave oauth2.mechanism unset")
+        return self
+
 
 class Limits(Strict):
     """Bounds on what one inbound message may cost to parse (TESTING.md: email has none)."""
@@ -107,6 +125,12 @@ class LogConfig(Strict):
 
     format: Literal["text", "json"] = "text"
     level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+
+class MonitorConfig(Strict):
+    """The optional HTTP listener for /healthz and /metrics (off when ``listen`` is empty)."""
+
+    listen: str = Field(default="", pattern=r"^$|^[^\s:]*:\d{1,5}$")
 
 
 class Config(Strict):
@@ -125,6 +149,7 @@ class Config(Strict):
     smtp: SmtpConfig = SmtpConfig()
     limits: Limits = Limits()
     log: LogConfig = LogConfig()
+    monitor: MonitorConfig = MonitorConfig()
 
     def database_url(self) -> str:
         """The database URL; SQLite under the data directory when none is given."""

@@ -16,6 +16,8 @@ from typing import Any
 
 import aioimaplib
 
+from mailflow.auth import OAuth2Config, TokenError
+from mailflow.auth.sasl import imap_authenticate
 from mailflow.config import MailboxConfig
 from mailflow.errors import ConfigError
 from mailflow.ingest.errors import LoginRefused, SourceError, SourceRefused
@@ -85,8 +87,11 @@ class ImapSource:
             self._secret = cfg.secret()
         except ConfigError as exc:
             raise SourceError(self.name, "login", str(exc)) from None
-        login = partial(client.login, quote(cfg.user), self._secret)
-        await self._step("login", login, refused=LoginRefused)
+        if cfg.auth == "oauth2" and cfg.oauth2 is not None:
+            await self._token_login(client, cfg.oauth2)
+        else:
+            login = partial(client.login, quote(cfg.user), self._secret)
+            await self._step("login", login, refused=LoginRefused)
         # Capabilities change once logged in (RFC 3501 section 7.2.1): ask again.
         await self._step("capability", client.protocol.capability, check=False)
         self._caps = frozenset(c.upper() for c in client.protocol.capabilities) - self._ignored
@@ -114,6 +119,24 @@ class ImapSource:
         )
         protocol.transport = await self._step("starttls", upgrade, check=False)
         await self._step("capability", protocol.capability, check=False)
+
+    async def _token_login(self, client: Any, settings: OAuth2Config) -> None:
+        """AUTHENTICATE with an OAuth2 token (XOAUTH2, or OAUTHBEARER of RFC 7628); a refused
+        token is forgotten, so that the next connection fetches a new one."""
+        mechanism = settings.mechanism.upper()
+        if f"AUTH={mechanism}" not in {c.upper() for c in client.protocol.capabilities}:
+            raise SourceError(self.name, "login", f"the server does not offer {mechanism}")
+        tokens = settings.token_provider()
+        try:
+            self._secret = await tokens.token()
+        except TokenError as exc:
+            raise SourceError(self.name, "login", str(exc)) from None
+        login = partial(imap_authenticate, client, settings.mechanism, self._cfg.user, self._secret)
+        try:
+            await self._step("login", login, refused=LoginRefused)
+        except LoginRefused:
+            tokens.forget()
+            raise
 
     def _tls_context(self) -> ssl.SSLContext:
         return self._ssl_context or ssl.create_default_context()

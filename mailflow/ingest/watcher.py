@@ -174,16 +174,29 @@ class Watcher:
         return 0
 
     async def _catch_up(self, conn: _Connection, stop: asyncio.Event) -> None:
-        """Take every message above the cursor, in UID order, until done or stopped."""
+        """Take every message above the cursor, in UID order, until done or stopped.
+
+        Passes repeat until one finds nothing: mail that lands during a pass is announced by an
+        untagged EXISTS on the reply to another command (RFC 3501 section 7.3.1), and the IDLE
+        that follows would not hear of it again until the next mail or its timeout.
+        """
+        while not stop.is_set() and await self._catch_up_pass(conn, stop):
+            pass
+
+    async def _catch_up_pass(self, conn: _Connection, stop: asyncio.Event) -> int:
+        """One SEARCH and the messages it found; returns how many were taken."""
+        taken = 0
         messages = conn.source.fetch_after(conn.cursor)
         try:
             async for fetched in messages:
                 await self._take(conn, fetched)
+                taken += 1
                 if stop.is_set():
                     break
         finally:
             if isinstance(messages, AsyncGenerator):
                 await messages.aclose()
+        return taken
 
     async def _take(self, conn: _Connection, fetched: Fetched) -> None:
         """Handler first, filing second, checkpoint last."""

@@ -8,6 +8,8 @@ OutboxWorker(engine, policy, backend, holder=, clock=, ...)
                           claims due rows, sends them, records what happened (worker.py)
 SmtpBackend / CaptureBackend / MemoryBackend
                           behind the MailBackend base class (backends.py)
+officer_reply_address(mailbox, reference, officer, key) / token_matches(...)
+                          officers' authenticated reply addresses (tokens.py)
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from mailflow.outbound.rows import (
     queue_mail,
 )
 from mailflow.outbound.smtp import SmtpBackend
+from mailflow.outbound.tokens import officer_reply_address, token_matches
 from mailflow.outbound.worker import OutboxWorker
 
 __all__ = [
@@ -50,6 +53,8 @@ __all__ = [
     "letter_context",
     "mail_context",
     "new_message_id",
+    "officer_reply_address",
     "queue_action",
     "queue_mail",
+    "token_matches",
 ]

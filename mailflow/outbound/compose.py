@@ -6,13 +6,19 @@ customer asked for it. Headers:
 
     From         the council's name and the shared mailbox the row names
     To, Cc       the row's recipients (the customer with their cleaned name)
-    Reply-To     the per-case address ``complaints+sbc-2026-00042@...`` (RFC 5233 subaddress)
+    Reply-To     to the customer: the per-case address ``complaints+sbc-2026-00042@...``
+                 (RFC 5233 subaddress); on a notification that invites commands
+                 (``TOKEN_PURPOSES``) to one officer of the directory: that address with their
+                 token, ``complaints+sbc-2026-00042.<token>@...`` (``tokens``), so their reply
+                 is authenticated; on other staff mail: the shared mailbox itself, so a
+                 "thanks, noted" never reaches a customer
     Subject      ``[SBC-2026-00042] <the template's subject>``, cleaned (see ``addressing``)
     Message-ID   the row's, fixed when it was written, so a resend is recognisably the same
     In-Reply-To, References   the customer's thread (RFC 5322 section 3.6.4)
     Auto-Submitted            ``auto-replied`` on automatic customer mail, with
                               ``X-Auto-Response-Suppress: All``; ``auto-generated`` on staff
-                              notices (RFC 3834 section 5)
+                              notices (RFC 3834 section 5); none on mail that carries an
+                              officer's words or decision (payload ``automatic: false``)
 
 ``compose`` returns the ``EmailMessage``; ``compose_with_letters`` also returns the rendered
 letters, which the worker records as ``Letter`` rows once the mail has gone.
@@ -40,6 +46,7 @@ from mailflow.outbound.context import (
 )
 from mailflow.outbound.rows import STAFF_MAIL
 from mailflow.outbound.templates import render_mail
+from mailflow.outbound.tokens import officer_reply_address
 from mailflow.pipeline.threads import reply_address
 from mailflow.policy.council import CouncilPolicy
 from mailflow.store.models import Outbox
@@ -77,6 +84,15 @@ def fold_words(name: str, text: str, width: int, linesep: str) -> str:
 
 
 SEND_POLICY = SendPolicy(linesep="\r\n")
+# Staff mails that invite a reply with commands (the reply guide; the deadline notices ask
+# for "#extend"): a reply to them is read for commands and its text relayed to the customer.
+TOKEN_PURPOSES = (
+    "officer_notification",
+    "customer_replied",
+    "reminder",
+    "escalation",
+    "breach_warning",
+)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -140,8 +156,13 @@ def compose(
     letters_dir: Path,
     now: datetime,
     texts: CaseTexts = CaseTexts(),
+    reply_key: bytes | None = None,
 ) -> EmailMessage:
-    """The mail for outbox ``row`` about the case in ``state`` (None: a mail about no case)."""
+    """The mail for outbox ``row`` about the case in ``state`` (None: a mail about no case).
+
+    ``reply_key`` signs officers' reply addresses (``Config.hmac_key``); without it staff mail
+    about a case carries the customer's case address, as before officers could reply.
+    """
     return compose_with_letters(
         policy,
         state,
@@ -151,6 +172,7 @@ def compose(
         letters_dir=letters_dir,
         now=now,
         texts=texts,
+        reply_key=reply_key,
     ).message
 
 
@@ -164,6 +186,7 @@ def compose_with_letters(
     letters_dir: Path,
     now: datetime,
     texts: CaseTexts = CaseTexts(),
+    reply_key: bytes | None = None,
 ) -> Composed:
     """As ``compose``, with the envelope and the rendered letters (see ``Composed``)."""
     payload = row.payload
@@ -180,7 +203,7 @@ def compose_with_letters(
     cc = list(payload.get("cc") or [])
     if cc:
         msg["Cc"] = [_recipient(policy, state, a) for a in cc]
-    msg["Reply-To"] = mailbox(reply_address(from_address, reference) if reference else from_address)
+    msg["Reply-To"] = mailbox(_reply_to(policy, row, from_address, reply_key))
     subject = header_text(words.subject)
     msg["Subject"] = f"[{reference}] {subject}" if reference else subject
     tz = ZoneInfo(policy.rules.council.timezone)
@@ -209,6 +232,20 @@ def compose_with_letters(
         recipients=tuple(dict.fromkeys([*row.recipients, *cc])),
         letters=letters,
     )
+
+
+def _reply_to(policy: CouncilPolicy, row: Outbox, from_address: str, key: bytes | None) -> str:
+    """Where a reply to ``row`` goes: see the module docstring (Reply-To)."""
+    reference = row.payload.get("reference")
+    if not reference:
+        return from_address
+    if row.kind != STAFF_MAIL or key is None:
+        return reply_address(from_address, reference)
+    [officer, *others] = row.recipients
+    invited = row.payload.get("purpose") in TOKEN_PURPOSES
+    if others or not invited or find_person(policy, officer) is None:
+        return from_address
+    return officer_reply_address(from_address, reference, officer, key)
 
 
 def _recipient(policy: CouncilPolicy, state: CaseState | None, address: str) -> Address:

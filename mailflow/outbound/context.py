@@ -13,27 +13,40 @@ every mail                purpose, reference, today, mailbox, letters, extra (th
                           procedure_explanation, signpost (name, text, contact), ombudsman
                           (name, address, telephone, website, text, leaflet), wording,
                           other_formats, needs, large_print
+from an officer's reply   officer_text (their words to the customer), outcome (as words),
+                          final (the council's last stage), extension (new_date, reason,
+                          ombudsman: whether to give the Ombudsman's details); else None
 staff mail only           classification (kind_label, confidence, reasons, needs, flags,
                           anonymous, avoidable), deadlines (label, stage, due, explain),
                           customer_text (the first message), new_text (the latest one)
 ========================  ================================================================
 
 A value the case lacks is ``None`` (a template tests it with ``{% if %}``; printing it is an
-error). Dates read "23 November 2026", as GOV.UK and the letters write them.
+error). Dates read "23 November 2026", as GOV.UK and the letters write them. The stage is the
+row's own (``payload["stage"]``) when it names one, so a stage reply composed after the case
+moved on still speaks of the stage it answers.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from mailflow.letters import Council, LetterContext, Officer, Ombudsman, Stage, long_date
-from mailflow.letters.context import CUSTOMER_FALLBACK
+from mailflow.letters import (
+    Council,
+    LetterContext,
+    Officer,
+    Ombudsman,
+    Stage,
+    long_date,
+    paragraphs,
+)
+from mailflow.letters.context import CUSTOMER_FALLBACK, OUTCOME_LABELS
 from mailflow.mail.headers import clean_header_text
+from mailflow.outbound.decisions import body_text, extension, officer_reply
 from mailflow.policy.council import FALLBACK_SERVICE, CouncilPolicy
 from mailflow.policy.schema import Person
 from mailflow.workflow.state import CaseState
@@ -62,11 +75,7 @@ DEFAULT_OTHER_FORMATS = (
     "If you would like this in another format, such as large print, Braille, audio or another "
     "language, please reply to tell us."
 )
-MAX_QUOTED_CHARS = 20_000
 COUNCIL_KEYS = {"name", "address", "telephone", "website", "signature"}
-_CONTROLS = re.compile(
-    r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff\u202a-\u202e\u2066-\u2069]"
-)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -75,14 +84,6 @@ class CaseTexts:
 
     first: str = ""
     latest: str = ""
-
-
-def body_text(text: str, limit: int = MAX_QUOTED_CHARS) -> str:
-    """Customer text fit for a mail body: line breaks kept, controls removed, length bounded."""
-    text = _CONTROLS.sub("", text.replace("\r\n", "\n").replace("\r", "\n")).strip()
-    if len(text) > limit:
-        return text[:limit].rstrip() + "\n[... the rest is in the case record]"
-    return text
 
 
 def find_person(policy: CouncilPolicy, address: str | None) -> Person | None:
@@ -108,20 +109,27 @@ def council_day(policy: CouncilPolicy, instant: datetime) -> date:
     return instant.astimezone(ZoneInfo(policy.rules.council.timezone)).date()
 
 
-def due_dates(state: CaseState) -> dict[str, str | None]:
-    """The acknowledge-by and respond-by dates still open at the case's current stage."""
+def due_dates(state: CaseState, stage: int | None = None) -> dict[str, str | None]:
+    """The acknowledge-by and respond-by dates still open at ``stage`` (default: the current)."""
+    number = state.stage if stage is None else stage
     found: dict[str, str | None] = {"acknowledge_by": None, "respond_by": None}
     for d in state.open_deadlines():
-        if d.stage == state.stage:
+        if d.stage == number:
             found[f"{d.purpose}_by"] = long_date(d.due_date)
     return found
 
 
-def _stage(policy: CouncilPolicy, state: CaseState) -> dict[str, Any] | None:
+def stage_of(state: CaseState, payload: Mapping[str, Any]) -> int | None:
+    """The stage a mail is about: the row's own, else the case's current one."""
+    number = payload.get("stage")
+    return number if isinstance(number, int) else state.stage
+
+
+def _stage(policy: CouncilPolicy, state: CaseState, number: int | None) -> dict[str, Any] | None:
     proc = policy.procedure_for(state.kind)
-    if proc is None or state.stage is None:
+    if proc is None or number is None or not 1 <= number <= len(proc.stages):
         return None
-    current = proc.stage(state.stage)
+    current = proc.stage(number)
     following = [
         {"number": s.number, "name": s.name} for s in proc.stages if s.number > current.number
     ]
@@ -137,8 +145,8 @@ def _person(person: Person | None) -> dict[str, Any] | None:
     return person.model_dump() | {"display": person.display} if person else None
 
 
-def _case(policy: CouncilPolicy, state: CaseState) -> dict[str, Any]:
-    """The keys that describe the case itself."""
+def _case(policy: CouncilPolicy, state: CaseState, stage: int | None) -> dict[str, Any]:
+    """The keys that describe the case itself, at ``stage``."""
     named = clean_header_text(state.customer_name)
     signpost = policy.rules.signposts.get(state.signpost or "")
     proc = policy.procedure_for(state.kind)
@@ -156,9 +164,9 @@ def _case(policy: CouncilPolicy, state: CaseState) -> dict[str, Any]:
         "kind_label": KIND_LABELS.get(state.kind, state.kind.replace("_", " ")),
         "officer": _person(handling_officer(policy, state)),
         "service": service.name if service else None,
-        "stage": _stage(policy, state),
+        "stage": _stage(policy, state, stage),
         "received_on": long_date(council_day(policy, state.received_at)),
-        **due_dates(state),
+        **due_dates(state, stage),
         "procedure_explanation": proc.explanation if proc and state.kind == "complaint" else None,
         "signpost": signpost.model_dump(include={"name", "text", "contact"}) if signpost else None,
         "needs": [NEED_LABELS.get(n, n.replace("_", " ")) for n in state.needs],
@@ -234,7 +242,8 @@ def mail_context(
         "role_title": holder.title if holder else None,
         "letters": list(payload.get("letters") or []),
         "extra": extra,
-        **(_case(policy, state) if state else _no_case()),
+        **(_case(policy, state, stage_of(state, payload)) if state else _no_case()),
+        **officer_reply(extra),
     }
     if for_staff and state is not None:
         ctx.update(_for_staff(state, texts))
@@ -248,11 +257,13 @@ def letter_context(
 ) -> LetterContext:
     """The ``LetterContext`` for the letters a mail attaches (``mailflow.letters``)."""
     rules = policy.rules
+    extra = payload.get("context") or {}
     officer = handling_officer(policy, state)
-    stage = _stage(policy, state)
+    number = stage_of(state, payload)
+    stage = _stage(policy, state, number)
     proc = policy.procedure_for(state.kind)
     respond = next(
-        (d for d in state.open_deadlines() if d.purpose == "respond" and d.stage == state.stage),
+        (d for d in state.open_deadlines() if d.purpose == "respond" and d.stage == number),
         None,
     )
     o = rules.ombudsman
@@ -285,4 +296,7 @@ def letter_context(
         ),
         procedure_explanation=proc.explanation if proc and state.kind == "complaint" else None,
         thanks=rules.wording.get("compliment_thanks"),
+        outcome=extra.get("outcome") if extra.get("outcome") in OUTCOME_LABELS else None,
+        reasons=paragraphs(str(extra.get("officer_text") or "")),
+        extension=extension(policy, extra),
     )

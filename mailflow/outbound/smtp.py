@@ -3,7 +3,8 @@
 One connection per mail: the outbox sends a few hundred mails a day, and a fresh connection
 cannot be left half-broken by the last failure. Security is the config's: ``tls`` (implicit
 TLS, port 465), ``starttls`` (required, never opportunistic: a server that does not offer it
-is an error) or ``none`` (loopback relays only); AUTH when a user is configured.
+is an error) or ``none`` (loopback relays only); AUTH when a user is configured, with
+XOAUTH2 and the provider's token when ``auth = "oauth2"``.
 
 aiosmtplib's errors become mailflow's at this boundary (RFC 5321 section 4.2.1): a 5yz reply
 is permanent; a 4yz reply, a refused or lost connection, a timeout and a refused login are
@@ -18,6 +19,8 @@ import ssl
 
 import aiosmtplib
 
+from mailflow.auth import TokenError, TokenProvider
+from mailflow.auth.sasl import smtp_xoauth2
 from mailflow.config import SmtpConfig
 from mailflow.errors import (
     ConfigError,
@@ -46,17 +49,19 @@ class SmtpBackend(MailBackend):
         self._tls_context = tls_context
         self._local_hostname = local_hostname
         self.where = f"SMTP {cfg.host}:{cfg.port}"
+        oauth2 = cfg.oauth2 if cfg.auth == "oauth2" else None
+        self._tokens = oauth2.token_provider() if oauth2 is not None else None
 
     def _client(self) -> aiosmtplib.SMTP:
         cfg = self._cfg
         try:
-            password = cfg.secret() if cfg.user else None
+            password = cfg.secret() if cfg.user and self._tokens is None else None
         except ConfigError as exc:
             raise TemporaryDeliveryError(f"{self.where}: cannot read the password: {exc}") from None
         return aiosmtplib.SMTP(
             hostname=cfg.host,
             port=cfg.port,
-            username=cfg.user or None,
+            username=cfg.user if password is not None else None,
             password=password,
             use_tls=cfg.security == "tls",
             start_tls=cfg.security == "starttls",
@@ -70,7 +75,11 @@ class SmtpBackend(MailBackend):
         client = self._client()
         try:
             async with client:
+                if self._tokens is not None:
+                    await self._token_login(client, self._tokens)
                 refused, _ = await client.sendmail(mail.mail_from, list(mail.recipients), mail.data)
+        except TokenError as exc:
+            raise TemporaryDeliveryError(f"{self.where}: {exc}") from None
         except aiosmtplib.SMTPException as exc:
             raise self.translate(exc) from None
         except OSError as exc:  # ssl.SSLError and socket errors aiosmtplib lets through
@@ -78,6 +87,14 @@ class SmtpBackend(MailBackend):
         for address, reply in refused.items():
             # Some recipients took it: the mail went; the rest are reported, not retried.
             log.warning("%s refused %s for %s: %s", self.where, address, mail.message_id, reply)
+
+    async def _token_login(self, client: aiosmtplib.SMTP, tokens: TokenProvider) -> None:
+        """AUTH XOAUTH2 with the provider's token; a refused token is forgotten."""
+        try:
+            await smtp_xoauth2(client, self._cfg.user, tokens.token)
+        except aiosmtplib.SMTPAuthenticationError:
+            tokens.forget()
+            raise
 
     def translate(self, exc: aiosmtplib.SMTPException) -> DeliveryError:
         """The mailflow error for an aiosmtplib error (see the module docstring)."""

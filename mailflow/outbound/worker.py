@@ -3,8 +3,9 @@
 For each claimed mail row (see ``claims`` for the claim itself):
 
 1. read the case, the customer's words and the day's count of mail to the recipient;
-2. over the per-address cap (``caps.acknowledgements_per_address_per_day``)? cancel and audit:
-   the backstop against auto-responders that send none of the automatic-mail headers;
+2. automatic mail over the per-address cap (``caps.acknowledgements_per_address_per_day``)?
+   cancel and audit: the backstop against auto-responders that send none of the
+   automatic-mail headers (an officer's reply, ``automatic: false``, is never capped);
 3. compose (a template or letter that cannot render is a permanent failure: a person is told);
 4. send; a temporary failure puts the row back with backoff (``retry``), a permanent one fails
    it, audits it and, unless it was itself a staff mail (no loops), queues a ``bounce_notice``
@@ -69,7 +70,8 @@ class OutboxWorker:
     (None: no copies). ``after_send(session, row, sent_at)`` runs in the transaction that marks
     a mail row done. ``blobs`` keeps the letters sent (None: they are not recorded).
     ``mailboxes`` maps a row's ``mailbox`` name to the address mail goes out from (the config's
-    mailboxes); the rules' ``council.mailboxes`` fill in the rest.
+    mailboxes); the rules' ``council.mailboxes`` fill in the rest. ``reply_key`` signs the
+    Reply-To of mail to officers, so their replies are authenticated (``tokens``).
     """
 
     def __init__(
@@ -91,6 +93,7 @@ class OutboxWorker:
         rng: random.Random | None = None,
         poll: timedelta = timedelta(seconds=60),
         mailboxes: Mapping[str, str] | None = None,
+        reply_key: bytes | None = None,
     ) -> None:
         self._engine, self._policy, self._backend = engine, policy, backend
         self.holder, self._clock = holder, clock
@@ -102,6 +105,7 @@ class OutboxWorker:
         self._retry, self._rng, self._poll = retry, rng or random.Random(), poll
         self.kinds = (*MAIL_KINDS, SENT_COPY) if sent_folder_appender else MAIL_KINDS
         self._mailboxes = {**policy.rules.council.mailboxes, **(mailboxes or {})}
+        self._reply_key = reply_key
 
     async def run_once(self) -> int:
         """Claim the rows due now and handle each; returns how many were claimed."""
@@ -153,7 +157,8 @@ class OutboxWorker:
         job = await asyncio.to_thread(claims.load_job, self._engine, row, now=self._clock())
         ref = row.payload.get("reference")
         cap = self._policy.rules.caps.acknowledgements_per_address_per_day
-        if row.kind == CUSTOMER_MAIL and job.sent_today >= cap:
+        automatic = row.payload.get("automatic", True)  # an officer's own words are never capped
+        if row.kind == CUSTOMER_MAIL and automatic and job.sent_today >= cap:
             reason = f"{cap} customer mails already went to this address in 24 hours"
             log.warning("%s: %s not sent: %s", ref, row.message_id, reason)
             await asyncio.to_thread(
@@ -205,6 +210,7 @@ class OutboxWorker:
             letters_dir=self._letters_dir,
             now=self._clock(),
             texts=job.texts,
+            reply_key=self._reply_key,
         )
 
     async def _record_sent(self, row: Outbox, composed: Composed, data: bytes) -> Outbox | None:

@@ -2,12 +2,18 @@
 
 The stages, in order (each a function below, each recorded in the audit or on the message):
 
-    dedupe → parse (or quarantine) → loop guard → thread → classify → decide → record
+    dedupe → parse (or quarantine) → loop guard → officer reply?
+           → thread → classify → decide → record
+
+An officer's reply to a notification (a token reply address, or a directory member writing
+about a case) goes to ``officers.OfficerReplies`` instead of customer threading.
 
 Everything for one message happens in one transaction, so a crash leaves either nothing (the
 watcher hands the message over again) or everything (the dedupe finds it and only files it).
 A message that fails for any reason is quarantined with its raw bytes and the reason, and the
-customer services role is told: nothing is lost and the loop goes on.
+customer services role is told: nothing is lost and the loop goes on. A lost database
+connection is not the message's fault: the transaction is tried again (``STORE_RETRIES``), and
+if the database stays away the message stays in the mailbox for the watcher to hand over again.
 """
 
 from __future__ import annotations
@@ -21,22 +27,25 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine
-from sqlmodel import Session, select
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlmodel import Session, col, select
 
 from mailflow.config import MailboxConfig
-from mailflow.errors import MailError
+from mailflow.errors import MailError, StoreError
 from mailflow.ingest.source import Fetched
 from mailflow.mail.bounces import bounce_info
 from mailflow.mail.limits import Limits
 from mailflow.mail.parse import ParsedMessage, parse_message
+from mailflow.outbound.rows import CUSTOMER_MAIL
 from mailflow.pipeline.evidence import contact_for_message_ids, sender_history, thread_of
+from mailflow.pipeline.officers import OfficerReplies
 from mailflow.pipeline.record import Origin, customer_thread, record, write_actions
 from mailflow.pipeline.understand import Understanding, classified, understand
 from mailflow.policy.council import CouncilPolicy
 from mailflow.store.blobs import BlobStore
 from mailflow.store.cases import load_case
 from mailflow.store.db import session_scope
-from mailflow.store.models import Contact, Message
+from mailflow.store.models import Contact, Message, Outbox
 from mailflow.store.repo import contact_by_reference, insert_message_once, next_reference, save_blob
 from mailflow.store.vocab import Direction, MessageStatus
 from mailflow.workflow.actions import Action, Audit, SendMail
@@ -45,6 +54,22 @@ from mailflow.workflow.events import ContactReceived, CustomerReplied
 
 log = logging.getLogger("mailflow.inbound")
 ACTOR = "mailflow"
+STORE_RETRIES = (0.5, 1.0, 2.0, 4.0, 8.0)
+"""Seconds between attempts when the database connection is lost (about 15 s in all)."""
+
+
+def store_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` is a lost or refused database connection, not a fault of the message."""
+    return isinstance(exc, StoreError) and isinstance(
+        exc.__cause__, (OperationalError, InterfaceError)
+    )
+
+
+def _customer_mail_bounced(session: Session, ids: list[str]) -> bool:
+    """Whether the bounced mail was mail to the customer. A bounce of staff mail neither marks
+    the customer's address nor tells anyone: the notice would bounce in turn, for ever."""
+    kinds = session.exec(select(Outbox.kind).where(col(Outbox.message_id).in_(ids))).all()
+    return CUSTOMER_MAIL in kinds
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -59,14 +84,32 @@ class Inbound:
     limits: Limits
     clock: Callable[[], datetime]
     wake: asyncio.Event | None = None
+    officers: OfficerReplies | None = None
 
     async def handle(self, fetched: Fetched) -> str | None:
         """The watcher's handler: record the message (in a thread: the DB is blocking), then
         wake the outbox worker so the acknowledgement goes out at once."""
-        folder = await asyncio.to_thread(self.process, fetched)
+        folder = await self._process_retrying(fetched)
         if self.wake is not None:
             self.wake.set()
         return folder
+
+    async def _process_retrying(self, fetched: Fetched) -> str | None:
+        """``process``, tried again while the database connection is lost (``STORE_RETRIES``)."""
+        for pause in STORE_RETRIES:
+            try:
+                return await asyncio.to_thread(self.process, fetched)
+            except StoreError as exc:
+                if not store_unavailable(exc):
+                    raise
+                log.warning(
+                    "database unavailable, trying again in %.1f s: %s",
+                    pause,
+                    exc,
+                    extra={"event": "inbound.store_retry", "uid": fetched.uid},
+                )
+                await asyncio.sleep(pause)
+        return await asyncio.to_thread(self.process, fetched)
 
     def process(self, fetched: Fetched) -> str | None:
         """Record one message exactly once and say where to file it."""
@@ -74,19 +117,27 @@ class Inbound:
         try:
             with session_scope(self.engine) as session:
                 return self._process(session, fetched, now)
-        except Exception as exc:  # a bug or a store fault must not lose the message
-            reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
-            log.error(
-                "message failed",
-                extra={
-                    "event": "inbound.failed",
-                    "uid": fetched.uid,
-                    "mailbox": fetched.mailbox,
-                    "error": reason,
-                },
-            )
-            with session_scope(self.engine) as session:
-                return self._quarantine(session, fetched, reason, now)
+        except StoreError as exc:
+            if store_unavailable(exc):
+                raise  # the message is fine: the caller tries again, or it stays in the mailbox
+            return self._failed(fetched, exc, now)
+        except Exception as exc:  # a bug must not lose the message
+            return self._failed(fetched, exc, now)
+
+    def _failed(self, fetched: Fetched, exc: Exception, now: datetime) -> str:
+        """Quarantine a message its processing failed on, with the reason."""
+        reason = f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        log.error(
+            "message failed",
+            extra={
+                "event": "inbound.failed",
+                "uid": fetched.uid,
+                "mailbox": fetched.mailbox,
+                "error": reason,
+            },
+        )
+        with session_scope(self.engine) as session:
+            return self._quarantine(session, fetched, reason, now)
 
     def _folder(self, status: MessageStatus) -> str:
         folders = self.mailbox.folders
@@ -118,6 +169,10 @@ class Inbound:
             return self._folder(message.status)
         if u.automatic is not None:
             return self._automatic(session, message, parsed, u, now)
+        claim = self.officers.recognise(session, parsed, fetched.raw) if self.officers else None
+        if self.officers is not None and claim is not None:
+            self.officers.handle(session, message, parsed, claim, self._origin({}, now))
+            return self.mailbox.folders.processed
         self._contact(session, message, parsed, u, now)
         return self.mailbox.folders.processed
 
@@ -216,7 +271,7 @@ class Inbound:
             contact = contact_for_message_ids(session, ids)
             if contact is not None:
                 message.contact_id = contact.id
-                if info.permanent:
+                if info.permanent and _customer_mail_bounced(session, ids):
                     self._undeliverable(session, contact, info.recipients, now)
         session.add(message)
         return self._folder(message.status)

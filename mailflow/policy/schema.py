@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import re
 from datetime import date, time
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
+
+from mailflow.policy.base import Address, Days, Frozen, Key
+from mailflow.policy.reminder_rules import Reminders
 
 KINDS = (
     "complaint",
@@ -47,15 +50,6 @@ Kind = Literal[
 ]
 Region = Literal["ENG", "WLS", "SCT", "NIR"]
 Channel = Literal["email", "web", "text", "letter", "fax", "phone", "in_person"]
-Key = Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]*$", max_length=64)]
-Address = Annotated[str, Field(pattern=r"^[^@\s<>(),;:\"]+@[^@\s<>(),;:\"]+\.[a-z]{2,}$")]
-Days = Annotated[int, Field(ge=0, le=366)]
-
-
-class Frozen(BaseModel):
-    """Base of every rules model: unknown keys are errors and loaded policy never changes."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class Person(Frozen):
@@ -170,11 +164,16 @@ class Clock(Frozen):
 
 
 class Extension(Frozen):
-    """How far an officer may move a response deadline (``None``: no cap, customer told)."""
+    """How far an officer may move a response deadline (``None``: no cap, customer told).
+
+    ``ombudsman_details``: the customer told of an extension is also given the Ombudsman's
+    contact details (the Ombudsman's Complaint Handling Code 6.5).
+    """
 
     max_days: Days | None = None
     max_times: int | None = Field(default=None, ge=0)
     tell_customer: bool = True
+    ombudsman_details: bool = False
 
 
 class Stage(Frozen):
@@ -346,6 +345,7 @@ class RulesFile(Frozen):
     caps: Caps = Caps()
     replies: Replies = Replies()
     wording: dict[Key, str] = Field(default_factory=dict)
+    reminders: Reminders = Reminders()
     directory: Directory
     # Extra phrases and weights for the classifier; validated by mailflow.classify.
     classify: dict[str, Any] | None = None

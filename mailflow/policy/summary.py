@@ -57,6 +57,30 @@ def summary_lines(policy: CouncilPolicy) -> list[str]:
         lines.append(f"special route {sr.topic} -> {sr.route} ({where})")
     lines.append(f"anonymous complaints -> {r.anonymous.route}")
     lines.append(f"signposts: {', '.join(r.signposts)}")
+    lines += reminder_lines(policy)
     d = r.directory
     lines.append(f"directory: {len(d.services)} services, roles: {', '.join(d.roles)}")
+    return lines
+
+
+def reminder_lines(policy: CouncilPolicy) -> list[str]:
+    """The reminder plans and digests, one line each, as ``check-rules`` prints them."""
+    r = policy.rules.reminders
+    lines: list[str] = []
+    for entry in r.deadlines:
+        where = entry.procedure or "+".join(entry.standards) or "any"
+        if entry.stages:
+            where += " stage " + "+".join(map(str, entry.stages))
+        steps = "; ".join(
+            f"{step.notice} {'+'.join(step.to)} "
+            + (f"-{step.before}wd" if step.before is not None else f"+{step.after}wd")
+            for step in entry.steps
+        )
+        lines.append(f"reminders {entry.name} ({where} {entry.purpose or 'any'}): {steps}")
+    for digest in r.digests:
+        every = "each working day" if digest.every == "working_day" else f"every {digest.day}"
+        lines.append(
+            f"digest {digest.name} of overdue deadlines to {'+'.join(digest.to)}:"
+            f" {every} at {digest.at:%H:%M}"
+        )
     return lines

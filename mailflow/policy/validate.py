@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from mailflow.policy.reminder_rules import CASE_ROLES
 from mailflow.policy.schema import KINDS, PER_SERVICE_ROLES, Clock, RulesFile
 
 Problem = tuple[str, str]
@@ -16,7 +17,7 @@ Problem = tuple[str, str]
 
 def problems(rules: RulesFile) -> list[Problem]:
     """All cross-reference problems as (key path, problem), in file order."""
-    checks = (_calendars, _kinds, _procedures, _routes, _standards)
+    checks = (_calendars, _kinds, _procedures, _routes, _standards, _reminders)
     return [p for check in checks for p in check(rules)]
 
 
@@ -112,3 +113,34 @@ def _standards(rules: RulesFile) -> Iterator[Problem]:
             owner[channel] = name
         yield from _clock(rules, f"{path}.acknowledge", standard.acknowledge)
         yield from _clock(rules, f"{path}.respond", standard.respond)
+
+
+def _reminders(rules: RulesFile) -> Iterator[Problem]:
+    r = rules.reminders
+    for role, manager in r.line_managers.items():
+        yield from _role(rules, f"reminders.line_managers.{role}", role)
+        yield from _role(rules, f"reminders.line_managers.{role}", manager)
+    for i, entry in enumerate(r.deadlines):
+        path = f"reminders.deadlines[{i}]"
+        proc = rules.procedures.get(entry.procedure or "")
+        if entry.procedure is not None and proc is None:
+            yield f"{path}.procedure", f"procedure '{entry.procedure}' is not declared"
+        for k, standard in enumerate(entry.standards):
+            if standard not in rules.standards:
+                yield f"{path}.standards[{k}]", f"standard '{standard}' is not declared"
+        council_stages = [s.number for s in proc.stages if not s.external] if proc else []
+        for number in entry.stages if proc else []:
+            if number not in council_stages:
+                yield f"{path}.stages", f"stage {number} is not a council stage of that procedure"
+        for j, step in enumerate(entry.steps):
+            for k, role in enumerate(step.to):
+                if role not in CASE_ROLES:
+                    yield from _role(rules, f"{path}.steps[{j}].to[{k}]", role)
+    for i, digest in enumerate(r.digests):
+        path = f"reminders.digests[{i}]"
+        for k, role in enumerate(digest.to):
+            if role not in rules.directory.roles:
+                yield f"{path}.to[{k}]", f"role '{role}' is not in directory.roles"
+        hours = rules.working_hours
+        if not hours.opens <= digest.at < hours.closes:
+            yield f"{path}.at", f"{digest.at:%H:%M} is outside working_hours"

@@ -87,6 +87,7 @@ def load_case(session: Session, contact: Contact) -> CaseState:
         reasons=tuple(contact.reasons),
         outcome=contact.outcome.value if contact.outcome else None,
         closed_at=contact.closed_at,
+        awaiting_since=contact.awaiting_since,
         stages=stages,
         deadlines=deadlines,
     )
@@ -110,6 +111,7 @@ def _apply(contact: Contact, s: CaseState) -> None:
     contact.confidence = s.confidence
     contact.reasons = list(s.reasons)
     contact.closed_at = s.closed_at
+    contact.awaiting_since = s.awaiting_since
 
 
 def save_case(session: Session, state: CaseState, contact: Contact | None = None) -> Contact:

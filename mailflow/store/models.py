@@ -9,7 +9,8 @@ Conventions, so both engines hold the same thing:
 - nothing defaults to "now": the clock is a parameter everywhere in mailflow, so callers pass
   ``created_at`` and friends explicitly.
 
-``migrations/versions/0001_initial.py`` creates exactly these tables; a test compares the two.
+``migrations/versions/`` creates exactly these tables (0001 the case store, 0002 the scheduled
+notices); a test compares the two.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ from mailflow.store.vocab import (
     Direction,
     LetterVariant,
     MessageStatus,
+    NoticeKind,
+    NoticeStatus,
     OutboxStatus,
     Outcome,
 )
@@ -91,6 +94,7 @@ class Contact(StoreModel, table=True):
     closed_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
     linked_contact_id: int | None = Field(default=None, foreign_key="contact.id")
     legal_hold: bool = False
+    awaiting_since: datetime | None = Field(default=None, sa_type=AwareDateTime)
 
 
 class ReferenceCounter(StoreModel, table=True):
@@ -177,6 +181,9 @@ class Deadline(StoreModel, table=True):
     status: DeadlineStatus = Field(default=DeadlineStatus.OPEN, sa_type=vocab(DeadlineStatus))
     met_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
     explain: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    # The due instant the scheduled notices were planned from (None: none planned): a running
+    # deadline whose due_at differs, or a stopped one that still has it, is planned again.
+    notices_planned_for: datetime | None = Field(default=None, sa_type=AwareDateTime, index=True)
 
 
 class Outbox(StoreModel, table=True):
@@ -198,6 +205,37 @@ class Outbox(StoreModel, table=True):
     claimed_until: datetime | None = Field(default=None, sa_type=AwareDateTime)
     created_at: datetime = Field(sa_type=AwareDateTime)
     done_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
+
+
+class Notification(StoreModel, table=True):
+    """A reminder, escalation, breach warning or digest, planned ahead and sent exactly once.
+
+    ``dedupe_key`` is unique per (deadline, kind, recipient role, due instant), digests keyed by
+    their rule instead of a deadline, so two schedulers planning the same notice store one row.
+    ``deadline_due_at`` is the deadline's due instant the notice was planned from: a notice
+    whose deadline has moved since is cancelled when claimed, never sent.
+    """
+
+    __table_args__ = (Index(None, "status", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    council: str = Field(max_length=64, index=True)
+    dedupe_key: str = Field(max_length=255, unique=True)
+    contact_id: int | None = Field(default=None, foreign_key="contact.id", index=True)
+    deadline_id: int | None = Field(default=None, foreign_key="deadline.id", index=True)
+    kind: NoticeKind = Field(sa_type=vocab(NoticeKind))
+    recipient_role: str = Field(max_length=64)
+    recipient_address: str | None = None
+    due_at: datetime = Field(sa_type=AwareDateTime)
+    deadline_due_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
+    plan: str = Field(max_length=64)
+    step: str = ""
+    status: NoticeStatus = Field(default=NoticeStatus.PENDING, sa_type=vocab(NoticeStatus))
+    reason: str | None = None
+    claimed_by: str | None = None
+    sent_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
+    outbox_message_id: str | None = None
+    created_at: datetime = Field(sa_type=AwareDateTime)
 
 
 class Letter(StoreModel, table=True):

@@ -122,3 +122,21 @@ class LetterVariant(StrEnum):
 
     STANDARD = "standard"
     LARGE_PRINT = "large_print"
+
+
+class NoticeKind(StrEnum):
+    """What a scheduled notice is: before a deadline, at its lapse, or a list of overdue ones."""
+
+    REMINDER = "reminder"
+    ESCALATION = "escalation"
+    BREACH_WARNING = "breach_warning"
+    DIGEST = "digest"
+
+
+class NoticeStatus(StrEnum):
+    """The life of a notice: planned, then sent once, or cancelled or skipped with a reason."""
+
+    PENDING = "pending"
+    SENT = "sent"
+    CANCELLED = "cancelled"
+    SKIPPED = "skipped"

@@ -12,8 +12,17 @@ from typing import Any
 
 from mailflow.policy.council import CouncilPolicy
 from mailflow.workflow.actions import Action
-from mailflow.workflow.events import ContactReceived, CustomerReplied, Event, MailSent
+from mailflow.workflow.commands import officer_replied
+from mailflow.workflow.events import (
+    AwaitingCustomer,
+    ContactReceived,
+    CustomerReplied,
+    Event,
+    MailSent,
+    OfficerReplied,
+)
 from mailflow.workflow.intake import receive
+from mailflow.workflow.pauses import awaiting_customer
 from mailflow.workflow.progress import customer_replied, mail_sent
 from mailflow.workflow.state import CaseState
 
@@ -30,6 +39,8 @@ Handler = Callable[[CouncilPolicy, CaseState, Any], tuple[CaseState, list[Action
 ON_CASE: dict[type, Handler] = {
     CustomerReplied: customer_replied,
     MailSent: mail_sent,
+    OfficerReplied: officer_replied,
+    AwaitingCustomer: awaiting_customer,
 }
 
 

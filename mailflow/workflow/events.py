@@ -70,4 +70,27 @@ class MailSent:
     sent_at: datetime
 
 
-Event = ContactReceived | CustomerReplied | MailSent
+@dataclass(frozen=True, kw_only=True)
+class OfficerReplied:
+    """An authenticated officer replied on a case: command lines from the top, words to relay.
+
+    ``commands`` are the raw ``#command`` lines as written (``workflow.commands`` parses them);
+    ``text`` is what follows, with quoted history and the officer's signature removed.
+    """
+
+    sender: str
+    message_id: str
+    received_at: datetime
+    commands: tuple[str, ...] = ()
+    text: str = ""
+
+
+@dataclass(frozen=True, kw_only=True)
+class AwaitingCustomer:
+    """The council asked the customer for information (a clock may pause: Stafford 8)."""
+
+    requested_at: datetime
+    what: str = ""
+
+
+Event = ContactReceived | CustomerReplied | MailSent | OfficerReplied | AwaitingCustomer

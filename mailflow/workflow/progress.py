@@ -14,6 +14,7 @@ from mailflow.policy.council import CouncilPolicy
 from mailflow.policy.deadlines import plan
 from mailflow.workflow.actions import Action, Audit, SendMail
 from mailflow.workflow.events import CustomerReplied, MailSent
+from mailflow.workflow.pauses import resume
 from mailflow.workflow.stages import deadline_states, open_stage
 from mailflow.workflow.state import CaseState, DeadlineState, StageState
 
@@ -87,8 +88,8 @@ def customer_replied(
     if ev.avoidable:
         actions.append(Audit(event="avoidable_contact", detail={"reason": ev.avoidable}))
     if state.status == "awaiting_customer":
-        state = replace(state, status="open", awaiting_since=None)
-        actions.append(Audit(event="customer_information_received", detail={}))
+        state, resumed = resume(policy, state, ev.received_at)  # paused clocks run again
+        actions.extend(resumed)
     if state.status == "closed" and not ev.escalation_request:
         state = replace(state, status="open", closed_at=None)
         actions.append(Audit(event="reopened", detail={"by": "customer reply"}))

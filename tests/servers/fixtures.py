@@ -6,27 +6,34 @@
     private_dovecot  a Dovecot of the test's own, for tests that stop or restart it
     smtp_sink        an SMTP sink per test, no AUTH
     smtp_sink_auth   an SMTP sink per test requiring AUTH as SINK_USER / SINK_PASSWORD
+    mail_path        a private Dovecot (council and CUSTOMER_USERS) behind a private Postfix
+                     that delivers council.test and customer.test to it by LMTP
 
 A server that cannot be started skips the test, except under CI=true, where it fails it: CI
 installs every server (bin/test), so a skip there would hide a broken setup.
 """
 
+import contextlib
 import os
 from collections.abc import Iterator
-from typing import NoReturn
+from typing import NamedTuple, NoReturn
 
 import pytest
 
 from tests.servers.dovecot import Dovecot, Mailbox
 from tests.servers.errors import ServerUnavailable
+from tests.servers.postfix import Postfix
 from tests.servers.smtp import SmtpSink
 
 __all__ = [
     "COUNCIL_PASSWORD",
     "COUNCIL_USERS",
+    "CUSTOMER_USERS",
     "SINK_PASSWORD",
     "SINK_USER",
+    "MailPath",
     "dovecot",
+    "mail_path",
     "mailbox",
     "private_dovecot",
     "server_unavailable",
@@ -36,6 +43,8 @@ __all__ = [
 
 COUNCIL_USERS = ("complaints@council.test", "info@council.test", "foi@council.test")
 COUNCIL_PASSWORD = "secret"
+CUSTOMER_USERS = ("resident@customer.test",)
+MAIL_PATH_DOMAINS = ("council.test", "customer.test")
 SINK_USER = "mailflow"
 SINK_PASSWORD = "sink-secret"
 
@@ -108,3 +117,28 @@ def smtp_sink_auth() -> Iterator[SmtpSink]:
     sink = _started_sink(auth=(SINK_USER, SINK_PASSWORD))
     yield sink
     sink.stop()
+
+
+class MailPath(NamedTuple):
+    """A council's mail server as it stands: Postfix in front, Dovecot holding the mailboxes."""
+
+    dovecot: Dovecot
+    postfix: Postfix
+
+
+@pytest.fixture
+def mail_path() -> Iterator[MailPath]:
+    """Postfix on a free loopback port delivering council.test and customer.test by LMTP into a
+    Dovecot of the test's own (council users and CUSTOMER_USERS, password "secret")."""
+    users = dict.fromkeys(COUNCIL_USERS + CUSTOMER_USERS, COUNCIL_PASSWORD)
+    with contextlib.ExitStack() as servers:  # stops whatever started, whatever happens
+        try:
+            dovecot = Dovecot(users=users)
+            servers.callback(dovecot.cleanup)
+            dovecot.start()
+            postfix = Postfix(lmtp_port=dovecot.lmtp_port, domains=MAIL_PATH_DOMAINS)
+            servers.callback(postfix.cleanup)
+            postfix.start()
+        except ServerUnavailable as exc:
+            server_unavailable(str(exc))
+        yield MailPath(dovecot, postfix)

@@ -103,9 +103,11 @@ class _Recorder:
 class SmtpSink:
     """aiosmtpd's `Controller` on a free loopback port, with optional AUTH and fault modes."""
 
-    def __init__(self, *, auth: tuple[str, str] | None = None, host: str = "127.0.0.1") -> None:
+    def __init__(
+        self, *, auth: tuple[str, str] | None = None, host: str = "127.0.0.1", port: int = 0
+    ) -> None:
         self.host = host
-        self.port = free_port(host)
+        self.port = port or free_port(host)  # a port of a stopped sink: "the server is back"
         self.auth = auth
         self._recorder = _Recorder(auth_required=auth is not None)
         options: dict[str, Any] = {}

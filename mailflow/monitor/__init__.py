@@ -1,0 +1,1 @@
+"""Watching the watcher: health checks and Prometheus metrics for the running daemon."""
