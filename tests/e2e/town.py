@@ -141,7 +141,7 @@ class Town:
             self.clock.now = at
         await asyncio.to_thread(self.mailbox.append, raw)
 
-    async def expect(self, count: int, timeout: float = 20.0) -> list[Got]:
+    async def expect(self, count: int, timeout: float = 90.0) -> list[Got]:
         """The next ``count`` mails the sink accepts, in order."""
         await asyncio.to_thread(self.sink.wait_for, self.seen + count, timeout)
         new = self.sink.messages[self.seen : self.seen + count]
