@@ -35,19 +35,6 @@ CHANNELS = ("email", "web", "text", "letter", "fax", "phone", "in_person")
 PER_SERVICE_ROLES = ("service_officer", "head_of_service")
 REGIONS = ("ENG", "WLS", "SCT", "NIR")
 
-Kind = Literal[
-    "complaint",
-    "comment",
-    "compliment",
-    "service_request",
-    "information_request",
-    "foi_request",
-    "out_of_procedure",
-    "third_party",
-    "abusive",
-    "junk",
-    "auto_reply",
-]
 Region = Literal["ENG", "WLS", "SCT", "NIR"]
 Channel = Literal["email", "web", "text", "letter", "fax", "phone", "in_person"]
 

@@ -15,25 +15,12 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from mailflow.errors import PolicyError
+from mailflow.letters.context import MONTHS as MONTH_NAMES
 
 PeriodKind = Literal["month", "quarter", "year", "range"]
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 _QUARTER = re.compile(r"^(\d{4})-Q([1-4])$", re.IGNORECASE)
 _YEAR = re.compile(r"^(\d{4})$")
-MONTH_NAMES = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
 TREND_LENGTH: dict[PeriodKind, int] = {"month": 6, "quarter": 4, "year": 3, "range": 4}
 """How many periods (this one included) the trend tables and charts cover."""
 
