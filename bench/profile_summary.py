@@ -42,11 +42,13 @@ STAGES = (
         "outbox: compose mail (templates, headers)",
         "mailflow/outbound/worker.py:OutboxWorker._compose",
     ),
-    ("outbox: read the case (load_job, daily cap count)", "mailflow/outbound/claims.py:load_job"),
-    ("outbox: SMTP send (a connection per mail)", "mailflow/outbound/smtp.py:SmtpBackend.deliver"),
-    ("outbox: record sent, queue Sent copy", "mailflow/outbound/claims.py:record_sent"),
-    ("outbox: Sent folder APPEND (a login per mail)", "mailflow/app.py:Daemon.append_sent"),
-    ("outbox: record copied", "mailflow/outbound/claims.py:record_copied"),
+    ("outbox: read the round's cases (load_jobs)", "mailflow/outbound/claims.py:load_jobs"),
+    ("outbox: SMTP send (a connection per round)", "mailflow/outbound/smtp.py:SmtpBackend.deliver"),
+    ("outbox: record the round (record_round)", "mailflow/outbound/claims.py:record_round"),
+    (
+        "outbox: Sent folder APPEND (kept-open login)",
+        "mailflow/outbound/sentfolder.py:SentFolders.append",
+    ),
     ("outbox: claim and next due", "mailflow/outbound/worker.py:OutboxWorker.run"),
 )
 

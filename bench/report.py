@@ -8,7 +8,10 @@ year's third quarter (every query of the report), and writing it as Word and CSV
 docxtpl, CSV: independent of the data size). Target: the report under 10 s.
 
 Run: ``.venv/bin/python bench/report.py [--contacts 1000000] [--postgres URL]``; PostgreSQL is
-skipped when the server does not answer.
+skipped when the server does not answer. Loading takes minutes (about 9 for SQLite and 6 for
+PostgreSQL on two cores); ``--keep DIR`` leaves the SQLite file in DIR and the PostgreSQL
+database in place, and ``--reuse-sqlite FILE`` / ``--reuse-postgres URL`` time a database kept
+so, without loading it again (what profiling a change needs).
 """
 
 from __future__ import annotations
@@ -268,10 +271,18 @@ def main() -> None:
     parser.add_argument(
         "--postgres", default="postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
     )
+    parser.add_argument("--keep", type=Path, help="keep the loaded databases (SQLite file here)")
+    parser.add_argument("--reuse-sqlite", type=Path, help="time this loaded SQLite file")
+    parser.add_argument("--reuse-postgres", help="time this loaded PostgreSQL database URL")
     args = parser.parse_args()
+    if args.reuse_sqlite or args.reuse_postgres:
+        reused(args.reuse_sqlite, args.reuse_postgres)
+        return
     results = []
     with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / "bench.db"
+        path = (args.keep or Path(folder)) / "bench.db"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.unlink(missing_ok=True)
         upgrade(f"sqlite:///{path}")
         started = time.perf_counter()
         load_sqlite(path, args.contacts)
@@ -293,9 +304,28 @@ def main() -> None:
                 print(f"postgresql: loaded in {time.perf_counter() - started:.0f} s", flush=True)
                 results.append(bench("postgresql", url, Path(folder)))
             finally:
-                with admin.connect() as connection:
-                    connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    print(f"\nquarterly report (2026-Q3) over {args.contacts:,} contacts of one year")
+                if args.keep:
+                    print(f"postgresql: kept as {url}")
+                else:
+                    with admin.connect() as connection:
+                        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    show(f"{args.contacts:,} contacts of one year", results)
+
+
+def reused(sqlite: Path | None, postgres: str | None) -> None:
+    """Time the report on databases loaded by an earlier ``--keep`` run."""
+    results = []
+    with tempfile.TemporaryDirectory() as folder:
+        if sqlite:
+            results.append(bench("sqlite", f"sqlite:///{sqlite}", Path(folder)))
+        if postgres:
+            results.append(bench("postgresql", postgres, Path(folder)))
+    show("the kept databases", results)
+
+
+def show(what: str, results: list[tuple[str, float, float, float, int]]) -> None:
+    """The results table."""
+    print(f"\nquarterly report (2026-Q3) over {what}")
     print(f"{'engine':12} {'contacts':>10} {'count(*) s':>11} {'report s':>9} {'docx+csv s':>11}")
     for label, count, build, write, total in results:
         print(f"{label:12} {total:10,} {count:11.3f} {build:9.2f} {write:11.2f}")

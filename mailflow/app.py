@@ -31,18 +31,20 @@ from mailflow.monitor.health import Check, database_checks, watcher_checks
 from mailflow.monitor.metrics import MailflowCollector
 from mailflow.monitor.server import serve as serve_monitor
 from mailflow.outbound.backends import MailBackend
+from mailflow.outbound.sentfolder import SentFolders
 from mailflow.outbound.smtp import SmtpBackend
 from mailflow.outbound.worker import OutboxWorker
 from mailflow.pipeline.feedback import after_send
 from mailflow.pipeline.inbound import Inbound
 from mailflow.pipeline.officers import OfficerReplies
 from mailflow.policy.council import CouncilPolicy, load_policy
+from mailflow.privacy.daily import DailyRetention
 from mailflow.schedule.notifier import Notifier
 from mailflow.schedule.reload import recompute_open_deadlines
+from mailflow.schedule.reports import ReportDeliveries
 from mailflow.schedule.scheduler import NoticeScheduler
 from mailflow.schedule.wake import Wake
 from mailflow.store import migrate
-from mailflow.store.blobs import BlobStore
 from mailflow.store.db import make_engine, session_scope
 from mailflow.store.leases import acquire_lease, release_lease
 from mailflow.store.repo import get_checkpoint, set_checkpoint
@@ -95,6 +97,10 @@ class Daemon:
     holder: str = field(default_factory=lambda: f"{os.uname().nodename}:{os.getpid()}")
     watchers: dict[str, Watcher] = field(default_factory=dict)
     notices: NoticeScheduler | None = None
+    reports: ReportDeliveries | None = None
+    retention: DailyRetention | None = None
+    worker: OutboxWorker | None = None
+    sent_folders: SentFolders | None = None
 
     @classmethod
     def from_config(cls, config: Config, **kwargs: object) -> Daemon:
@@ -117,7 +123,7 @@ class Daemon:
         return Inbound(
             policy=self.policy,
             engine=self.engine,
-            blobs=BlobStore(self.config.data_dir / "blobs"),
+            blobs=self.config.blob_store(),
             mailbox=mailbox,
             own_addresses=own_addresses(self.policy, self.config),
             limits=Limits(
@@ -187,6 +193,8 @@ class Daemon:
         finally:
             if monitor is not None:
                 monitor.shutdown()
+            if self.sent_folders is not None:
+                await self.sent_folders.close()
 
     def health_checks(self) -> list[Check]:
         """The database, the schema, the outbox and every mailbox connection."""
@@ -207,10 +215,39 @@ class Daemon:
         return serve_monitor(listen, registry, self.health_checks)
 
     def extra_tasks(self, stop: asyncio.Event) -> list[Coroutine[Any, Any, None]]:
-        """Further loops run beside the watchers: the outbox worker and the notice scheduler."""
+        """Further loops beside the watchers: outbox worker, notice scheduler, report mailing."""
         changed = self.wake.listen() if isinstance(self.wake, Wake) else None
         notices = self.notice_scheduler()
-        return [self.outbox_worker().run(stop, self.wake), notices.run(stop, changed)]
+        return [
+            self.outbox_worker().run(stop, self.wake),
+            notices.run(stop, changed),
+            self.report_deliveries().run(stop),
+            self.daily_retention().run(stop),
+        ]
+
+    def daily_retention(self) -> DailyRetention:
+        """The retention schedule (``retention`` section), applied once a day."""
+        if self.retention is None:
+            self.retention = DailyRetention(
+                engine=self.engine,
+                policy=self.policy,
+                blobs=self.config.blob_store(),
+                clock=self.clock,
+            )
+        return self.retention
+
+    def report_deliveries(self) -> ReportDeliveries:
+        """The monitoring reports the rules mail after each period (``reports`` section)."""
+        if self.reports is None:
+            wake_worker = functools.partial(asyncio.Event.set, self.wake)
+            self.reports = ReportDeliveries(
+                engine=self.engine,
+                policy=self.policy,
+                blobs=self.config.blob_store(),
+                clock=self.clock,
+                on_queued=wake_worker,
+            )
+        return self.reports
 
     def notice_scheduler(self) -> NoticeScheduler:
         """Reminders, escalations, breach warnings and digests, woken when next due."""
@@ -242,10 +279,18 @@ class Daemon:
         if self.notices is not None:
             self.notices.notifier.policy = policy
             self.notices.poke()
+        if self.reports is not None:
+            self.reports.policy = policy
+        if self.retention is not None:
+            self.retention.policy = policy
+        if self.worker is not None:
+            self.worker.use_policy(policy, after_send=after_send(policy))
 
     def outbox_worker(self) -> OutboxWorker:
         """The worker sending what the workflow decided, through the configured backend."""
-        return OutboxWorker(
+        if self.worker is not None:
+            return self.worker
+        self.worker = OutboxWorker(
             self.engine,
             self.policy,
             self.backend_factory(self.config),
@@ -253,23 +298,18 @@ class Daemon:
             clock=self.clock,
             sent_folder_appender=self.append_sent,
             after_send=after_send(self.policy),
-            blobs=BlobStore(self.config.data_dir / "blobs"),
+            blobs=self.config.blob_store(),
             mailboxes={m.name: m.address for m in self.config.mailbox},
             lease=self.lease_ttl,
             reply_key=self.config.hmac_key(),
         )
+        return self.worker
 
     async def append_sent(self, mailbox_name: str, raw: bytes) -> None:
         """Append a sent mail to the shared mailbox's Sent folder, so officers see it."""
-        boxes = [m for m in self.config.mailbox if m.name == mailbox_name]
-        if not boxes:
-            return
-        source = self.source_factory(boxes[0])
-        try:
-            await source.connect()
-            await source.append(boxes[0].folders.sent, raw)
-        finally:
-            await source.close()
+        if self.sent_folders is None:  # one kept-open connection per mailbox
+            self.sent_folders = SentFolders(self.config.mailbox, self.source_factory)
+        await self.sent_folders.append(mailbox_name, raw)
 
 
 async def _sleep_or_stop(stop: asyncio.Event, seconds: float) -> None:

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from mailflow import cli_rules, cli_store
+from mailflow import cli_mail, cli_privacy, cli_rules, cli_sar, cli_store
 from mailflow.errors import MailflowError
 from mailflow.policy.council import CouncilPolicy, load_policy
 from mailflow.policy.deadlines import DeadlinePlan, Due, plan
@@ -186,10 +186,13 @@ def demo(
     print(f"mailflow demo: {council} rules, simulated clock, results in {folder}/")
     result = asyncio.run(run_demo(council, folder, print))
     print(f"\nDone. Everything mailflow did is in {result.resolve()}/:")
-    print("  sent/     every mail sent (.eml: open with any mail program)")
-    print("  letters/  the Word letters attached to them")
-    print("  cases/    each case with its deadlines and how each date was computed")
-    print("  mailbox/  the shared mailbox as an officer would see it (Processed, Automatic, Sent)")
+    print("  timeline.txt  the timeline above")
+    print("  received/     every mail that reached the council (.eml), officers' replies too")
+    print("  sent/         every mail sent (.eml: open with any mail program)")
+    print("  letters/      the Word letters attached to them")
+    print("  report/       the monthly monitoring report (Word, CSV)")
+    print("  cases/        each case with its deadlines and how each date was computed")
+    print("  mailbox/      the shared mailbox as an officer sees it (Processed, Automatic, Sent)")
 
 
 @app.command()
@@ -211,8 +214,13 @@ app.command("notices")(cli_rules.notices)
 app.add_typer(cli_store.db_app, name="db")
 app.command("cases")(cli_store.cases)
 app.command("show")(cli_store.show)
+app.command("sar")(cli_sar.sar)
 app.command("report")(report_commands.report)
 app.command("ombudsman")(report_commands.ombudsman)
+app.command("replay")(cli_mail.replay)
+app.command("import")(cli_mail.import_mbox)
+app.command("retention")(cli_privacy.retention)
+app.command("erase")(cli_privacy.erase)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -10,13 +10,16 @@ from __future__ import annotations
 import os
 import tomllib
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
 
 from mailflow.auth.settings import OAuth2Config
 from mailflow.errors import ConfigError
 from mailflow.policy.loader import dotted
+
+if TYPE_CHECKING:
+    from mailflow.store.blobs import BlobStore
 
 Security = Literal["tls", "starttls", "none"]
 
@@ -141,6 +144,9 @@ class Config(Strict):
     data_dir: Path = Path("/var/lib/mailflow")
     secret: SecretStr | None = None
     secret_file: Path | None = None
+    # Encrypt stored raw messages, attachments and letters (AES-256-GCM) with the base64 key in
+    # the environment variable named here; empty: stored plain (still 0600 files, 0700 dirs).
+    blob_key_env: str = Field(default="", pattern=r"^$|^[A-Za-z_][A-Za-z0-9_]*$")
     # How long a daemon's claim on a mailbox or on an outgoing mail outlives it: another daemon
     # (or this one, restarted) takes it over this long after the holder died. Keep it above
     # smtp.timeout_seconds, or a slow send could be claimed twice.
@@ -154,6 +160,13 @@ class Config(Strict):
     def database_url(self) -> str:
         """The database URL; SQLite under the data directory when none is given."""
         return self.database or f"sqlite:///{self.data_dir / 'mailflow.db'}"
+
+    def blob_store(self) -> BlobStore:
+        """The store of raw messages, attachments and letters, encrypting if a key is named."""
+        from mailflow.store.blobs import BlobStore, load_blob_key
+
+        key = load_blob_key(self.blob_key_env) if self.blob_key_env else None
+        return BlobStore(self.data_dir / "blobs", key=key, key_name=self.blob_key_env)
 
     def hmac_key(self) -> bytes:
         """The key that signs officers' reply addresses; required once officers reply."""

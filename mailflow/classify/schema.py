@@ -156,9 +156,11 @@ class TopicRules(_Groups):
     about_chief_executive: RuleList = ()
     about_elected_member: RuleList = ()
     financial_impropriety: RuleList = ()
+    compensation_claim: RuleList = ()  # Stafford 9(f): to the Head of Service concerned
     discrimination_or_harassment: RuleList = ()
     criminal_behaviour: RuleList = ()
     serious: RuleList = ()
+    subject_access: RuleList = ()  # a request for one's own data, routed by request_routes
 
 
 class NeedRules(_Groups):

@@ -1,265 +1,156 @@
-"""``mailflow demo``: the whole flow on embedded defaults, with no server to install.
+"""``mailflow demo``: the whole story of a complaint on embedded defaults, with no server.
 
 A local Maildir stands in for the shared mailbox, a capture backend writes every sent mail as
-an ``.eml`` file, SQLite holds the cases, and a simulated clock moves the story along. The
-mail goes through exactly the pipeline and outbox worker the daemon runs.
+an ``.eml`` file, SQLite holds the cases, and a simulated clock moves the story along
+(``world.py``). The mail goes through exactly the pipeline, outbox worker and notifier the
+daemon runs; officers reply from "their own inbox" to the notifications mailflow sent them,
+with commands, as the officers' guide tells them to.
+
+The story, whatever the council's stages: five mails on a Monday morning; the clock runs on
+through the reminders, the escalation and the breach warning of the complaint's first stage;
+the handling officer replies with an outcome; the customer escalates, stage by stage, each
+stage's owner replying, until the final stage's response signposts the Ombudsman; then the
+monthly report. ``[n/N]`` counts the steps as they run.
 """
 
 from __future__ import annotations
 
-import email
-import email.policy
-import json
-import mailbox
+import email.utils
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
-from email.message import EmailMessage
-from importlib import resources
+from datetime import timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import Engine
 from sqlmodel import col, select
 
-from mailflow.config import MailboxConfig
-from mailflow.ingest.maildir import MaildirSource
-from mailflow.mail.limits import Limits
-from mailflow.outbound.capture import CaptureBackend
-from mailflow.outbound.worker import OutboxWorker
-from mailflow.pipeline.feedback import after_send
-from mailflow.pipeline.inbound import Inbound
-from mailflow.policy.council import CouncilPolicy, load_policy
-from mailflow.store import migrate
-from mailflow.store.blobs import BlobStore
+from mailflow.demo.results import extract_letters, write_cases, write_report, write_timeline
+from mailflow.demo.world import World, build, sample
+from mailflow.outbound.rows import CUSTOMER_MAIL, STAFF_MAIL
 from mailflow.store.cases import load_case
-from mailflow.store.db import make_engine, session_scope
-from mailflow.store.models import Contact, Message, Outbox
+from mailflow.store.db import session_scope
+from mailflow.store.models import Notification, Outbox
+from mailflow.store.repo import contact_by_reference
+from mailflow.store.vocab import NoticeKind, NoticeStatus
+from mailflow.workflow.state import CaseState
 
-LONDON = ZoneInfo("Europe/London")
-START = datetime(2026, 11, 30, 9, 30, tzinfo=LONDON)  # a Monday; St Andrew's Day in Scotland
-
-
-@dataclass
-class SimulatedClock:
-    """The demo's clock: it only moves when the story says so."""
-
-    now: datetime
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
-def sample(name: str) -> bytes:
-    """One of the demo's sample emails, shipped inside the package."""
-    return resources.files("mailflow.demo").joinpath("samples", name).read_bytes()
+CUSTOMER = "m.holloway@homemail.example"
+MONDAY_MAIL = (
+    "01-complaint-missed-bins.eml",
+    "02-compliment-leisure.eml",
+    "03-foi-request.eml",
+    "04-parking-pcn.eml",
+    "05-out-of-office.eml",
+)
+ESCALATIONS = ("06-escalation-reply.eml", "07-final-escalation.eml")
+STORY_LIMIT = timedelta(days=60)  # the stage 1 lapse is a fortnight away: a guard only
 
 
-@dataclass
-class Demo:
-    """The demo's parts and what it has printed so far."""
+class Story:
+    """The demo's steps over one ``World``, counting them as it goes."""
 
-    policy: CouncilPolicy
-    out: Path
-    engine: Engine
-    clock: SimulatedClock
-    echo: Callable[[str], None]
-    source: MaildirSource
-    inbound: Inbound
-    worker: OutboxWorker
-    backend: CaptureBackend
-    last_uid: int = 0
-    shown: set[str] = field(default_factory=set)
+    def __init__(self, world: World) -> None:
+        self.world = world
+        self.step = 0
+        stages = world.policy.rules.procedures["complaints"].stages
+        self.final = max(s.number for s in stages if not s.external)
+        # Steps: Monday, lapse, first reply, then per later stage an escalation and a reply,
+        # then the records and the report.
+        self.steps = 3 + 2 * (self.final - 1) + 1
 
-    def say(self, text: str) -> None:
-        """Print one timeline line with the simulated time."""
-        self.echo(f"  {self.clock.now:%a %d %b %H:%M}  {text}")
+    def heading(self, text: str) -> None:
+        self.step += 1
+        self.world.print(f"[{self.step}/{self.steps}] {text}")
 
-    async def deliver(self, raw: bytes) -> None:
-        """A customer's mail lands in the shared mailbox, and mailflow processes it."""
-        mailbox.Maildir(self.source.root, create=True).add(raw)
-        await self.source.connect()
-        async for fetched in self.source.fetch_after(self.last_uid):
-            folder = await self.inbound.handle(fetched)
-            if folder:
-                await self.source.file(fetched.uid, folder)
-            self.last_uid = fetched.uid
-            self.say(self.describe(fetched.uid, folder))
-        await self.source.close()
-        await self.send()
+    def case(self, reference: str) -> CaseState:
+        with session_scope(self.world.engine) as session:
+            return load_case(session, contact_by_reference(session, reference))
 
-    def describe(self, uid: int, folder: str | None) -> str:
-        """What happened to one message, in a sentence."""
-        with session_scope(self.engine) as session:
-            message = session.exec(select(Message).where(Message.uid == uid)).one()
-            who = message.from_address or "unknown sender"
-            if message.contact_id is None:
-                return f"received from {who}: {message.status.value} mail, filed in {folder}"
-            contact = session.get(Contact, message.contact_id)
-            assert contact is not None
-            state = load_case(session, contact)
-        officer = self.title_of(state.assigned_to)
-        where = f"stage {state.stage}, " if state.is_case and state.stage else ""
-        return (
-            f"received from {who}: {state.kind.replace('_', ' ')} {state.reference} "
-            f"({where}dealt with by {officer})"
+    async def run(self) -> None:
+        w = self.world
+        self.heading(f"Monday morning: five mails reach {w.policy.rules.council.name}")
+        for name in MONDAY_MAIL:
+            await w.deliver(sample(name).encode())
+        reference = self.complaint()
+        self.heading(
+            "No response yet: the clock runs on through reminder, escalation, breach warning"
         )
+        await w.advance(w.clock.now + STORY_LIMIT, stop=lambda: self.breach_warned(reference))
+        await self.officer_replies(reference, "The handling officer replies with an outcome")
+        for stage_text in ESCALATIONS[: self.final - 1]:
+            await w.advance(w.working(timedelta(days=1), 10, 31))
+            self.heading("The customer is not satisfied and escalates")
+            await self.customer_escalates(reference, stage_text)
+            await w.advance(w.working(timedelta(days=3), 11))
+            final = self.case(reference).stage == self.final
+            what = "The final stage's owner responds, signposting the Ombudsman"
+            await self.officer_replies(reference, what if final else "The stage owner responds")
+        self.heading("Writing the case records, letters, the monthly report and the timeline")
 
-    def title_of(self, address: str | None) -> str:
-        """The job title the directory gives an address."""
-        d = self.policy.rules.directory
-        people = [*d.roles.values()]
-        people += [p for s in d.services.values() for p in (s.service_officer, s.head_of_service)]
-        return next((p.title for p in people if p.address == address), address or "nobody")
-
-    async def send(self) -> None:
-        """Let the outbox worker send everything due, and show each mail."""
-        while await self.worker.run_once():
-            pass
-        for path in self.backend.files():
-            if path.name in self.shown:
-                continue
-            self.shown.add(path.name)
-            mail = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-            assert isinstance(mail, EmailMessage)
-            letters = [p.get_filename() for p in mail.iter_attachments()]
-            extra = f" + {', '.join(str(x) for x in letters)}" if letters else ""
-            self.say(f"sent to {mail['To']}: {mail['Subject']}{extra}  [{path.name}]")
-
-    def ack_to(self, address: str) -> tuple[str, str]:
-        """(reference, Message-ID) of the first acknowledgement sent to ``address``."""
-        with session_scope(self.engine) as session:
+    def complaint(self) -> str:
+        """The complaint's reference: the first mail to the complainant names it."""
+        with session_scope(self.world.engine) as session:
             rows = session.exec(select(Outbox).order_by(col(Outbox.id))).all()
-            row = next(r for r in rows if r.kind == "customer_mail" and address in r.recipients)
-            return str(row.payload["reference"]), row.message_id
+            row = next(r for r in rows if r.kind == CUSTOMER_MAIL and CUSTOMER in r.recipients)
+            return str(row.payload["reference"])
 
+    def breach_warned(self, reference: str) -> bool:
+        """Whether the case's breach warning has been sent."""
+        with session_scope(self.world.engine) as session:
+            contact = contact_by_reference(session, reference)
+            found = session.exec(
+                select(Notification).where(
+                    Notification.contact_id == contact.id,
+                    Notification.kind == NoticeKind.BREACH_WARNING,
+                    Notification.status == NoticeStatus.SENT,
+                )
+            ).first()
+            return found is not None
 
-async def build(council: str, out: Path, echo: Callable[[str], None]) -> Demo:
-    """Set up the demo's database, mailbox, outbox and clock under ``out``."""
-    policy = load_policy(council)
-    data = out / "data"
-    data.mkdir(parents=True, exist_ok=True)
-    url = f"sqlite:///{data / 'mailflow.db'}"
-    migrate.upgrade(url)
-    engine = make_engine(url)
-    clock = SimulatedClock(START)
-    address = policy.rules.council.mailboxes.get("complaints") or next(
-        iter(policy.rules.council.mailboxes.values())
-    )
-    box = MailboxConfig(name="complaints", address=address)
-    source = MaildirSource(out / "mailbox", "complaints")
-    blobs = BlobStore(data / "blobs")
-    backend = CaptureBackend(out / "sent")
-    own = frozenset(a.lower() for a in policy.rules.council.mailboxes.values())
-    inbound = Inbound(
-        policy=policy,
-        engine=engine,
-        blobs=blobs,
-        mailbox=box,
-        own_addresses=own,
-        limits=Limits(),
-        clock=clock,
-    )
+    async def officer_replies(self, reference: str, heading: str) -> None:
+        """The officer dealing answers the latest notification from their own mailbox."""
+        w = self.world
+        officer = self.case(reference).assigned_to
+        assert officer is not None
+        w.clock.now = w.working(timedelta(0), max(w.clock.now.hour, 11))
+        self.heading(f"{heading} ({w.title_of(officer)}, from their own inbox)")
+        notice = w.sent_file(w.latest_to(officer, reference, kind=STAFF_MAIL))
+        reply = sample("08-officer-outcome.eml").format(
+            officer=officer,
+            officer_name=w.title_of(officer),
+            officer_title=w.policy.rules.council.name,
+            reply_to=notice["Reply-To"].addresses[0].addr_spec,
+            subject=str(notice["Subject"]).removeprefix("Re: "),
+            date=email.utils.format_datetime(w.clock.now),
+            message_id=f"{w.clock.now:%Y%m%d%H%M%S}.officer@{officer.partition('@')[2]}",
+            in_reply_to=notice["Message-ID"],
+            outcome="not_upheld",
+        )
+        await w.deliver(reply.encode())
 
-    async def append_sent(_mailbox: str, raw: bytes) -> None:
-        mailbox.Maildir(out / "mailbox", create=True).add_folder("Sent").add(raw)
-
-    worker = OutboxWorker(
-        engine,
-        policy,
-        backend,
-        holder="demo",
-        clock=clock,
-        sent_folder_appender=append_sent,
-        after_send=after_send(policy),
-        blobs=blobs,
-        mailboxes={"complaints": address},
-    )
-    return Demo(
-        policy=policy,
-        out=out,
-        engine=engine,
-        clock=clock,
-        echo=echo,
-        source=source,
-        inbound=inbound,
-        worker=worker,
-        backend=backend,
-    )
-
-
-async def story(demo: Demo) -> None:
-    """The scenario: five mails on a Monday morning, then an escalation on Thursday."""
-    demo.echo(f"[1/3] Monday morning: five mails reach {demo.policy.rules.council.name}")
-    for name in (
-        "01-complaint-missed-bins.eml",
-        "02-compliment-leisure.eml",
-        "03-foi-request.eml",
-        "04-parking-pcn.eml",
-        "05-out-of-office.eml",
-    ):
-        await demo.deliver(sample(name))
-    demo.clock.now = datetime(2026, 12, 3, 10, 31, tzinfo=LONDON)
-    demo.echo("[2/3] Thursday: the bin is missed again and the customer escalates")
-    reference, ack = demo.ack_to("m.holloway@homemail.example")
-    reply = sample("06-escalation-reply.eml").decode()
-    reply = reply.replace("{reference}", reference).replace("{in_reply_to}", ack)
-    await demo.deliver(reply.encode())
-    demo.clock.now += timedelta(minutes=1)
-    demo.echo("[3/3] Writing each case's record, with how every date was worked out")
-    write_cases(demo)
-    extract_letters(demo)
-
-
-def write_cases(demo: Demo) -> None:
-    """One JSON file per case: its stages, deadlines (and how each was computed), audit."""
-    folder = demo.out / "cases"
-    folder.mkdir(exist_ok=True)
-    with session_scope(demo.engine) as session:
-        for contact in session.exec(select(Contact).order_by(col(Contact.id))).all():
-            state = load_case(session, contact)
-            record = {
-                "reference": state.reference,
-                "kind": state.kind,
-                "stage": state.stage,
-                "status": state.status,
-                "assigned_to": state.assigned_to,
-                "why": list(state.reasons),
-                "deadlines": [
-                    {
-                        "stage": d.stage,
-                        "purpose": d.purpose,
-                        "due": d.due_date.isoformat(),
-                        "status": d.status,
-                        "how": list(d.explain),
-                    }
-                    for d in state.deadlines
-                ],
-            }
-            path = folder / f"{state.reference}.json"
-            path.write_text(json.dumps(record, indent=2), encoding="utf-8")
-            due = [
-                f"{d.purpose} by {d.due_date:%d %b}" for d in state.deadlines if d.status == "open"
-            ]
-            demo.echo(f"  {state.reference}  {state.kind:<16} {', '.join(due) or 'closed'}")
-
-
-def extract_letters(demo: Demo) -> None:
-    """Copy every letter attached to a sent mail into ``letters/`` for opening in Word."""
-    folder = demo.out / "letters"
-    folder.mkdir(exist_ok=True)
-    for path in demo.backend.files():
-        mail = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
-        assert isinstance(mail, EmailMessage)
-        for part in mail.iter_attachments():
-            name = Path(part.get_filename() or "letter.docx").name
-            payload = part.get_payload(decode=True)
-            if isinstance(payload, bytes):
-                (folder / f"{path.stem[:4]}-{name}").write_bytes(payload)
+    async def customer_escalates(self, reference: str, name: str) -> None:
+        """The customer replies to the latest mail they had, asking to go further."""
+        w = self.world
+        last = w.latest_to(CUSTOMER, reference, kind=CUSTOMER_MAIL)
+        raw = (
+            sample(name)
+            .replace("{reference}", reference)
+            .replace("{in_reply_to}", last.message_id)
+            .replace("{date}", email.utils.format_datetime(w.clock.now))
+        )
+        await w.deliver(raw.encode())
 
 
 async def run_demo(council: str, out: Path, echo: Callable[[str], None]) -> Path:
-    """Run the story and return the folder holding every mail, letter and case record."""
-    demo = await build(council, out, echo)
-    await story(demo)
+    """Run the story and return the folder holding every mail, letter, record and report."""
+    world = build(council, out, echo)
+    story = Story(world)
+    await story.run()
+    write_cases(world)
+    letters = extract_letters(world)
+    report = write_report(world, world.clock.now)
+    docx = next(p for p in report if p.suffix == ".docx")
+    world.print(
+        f"  {len(world.backend.files())} mails sent, {letters} letters; monthly report "
+        f"report/{docx.name} with {len(report) - 1} CSV tables"
+    )
+    write_timeline(world)
     return out

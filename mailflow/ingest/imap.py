@@ -64,8 +64,14 @@ class ImapSource:
         self._uidvalidity = 0
         self._idle_task: asyncio.Future[Any] | None = None
         self._done_sent_for: object = None
+        self._announced = False  # an EXISTS came with another reply: mail may be waiting
 
     # -- connection --------------------------------------------------------------------------
+
+    @property
+    def connected(self) -> bool:
+        """Logged in and the connection not known to be lost (a kept connection is reusable)."""
+        return self._client is not None and not self._lost.is_set()
 
     async def connect(self) -> int:
         """Connect, secure, log in and SELECT the watched folder; return its UIDVALIDITY."""
@@ -169,9 +175,12 @@ class ImapSource:
     async def fetch_after(self, last_uid: int) -> AsyncIterator[Fetched]:
         """UID SEARCH for UIDs above ``last_uid``, then one UID FETCH BODY.PEEK[] each."""
         client = self._connected("fetch")
+        self._announced = False
         found = await self._step(
             "search", partial(client.uid_search, "UID", f"{last_uid + 1}:*", charset=None)
         )
+        # Mail landing as the SEARCH runs is announced on its reply, not to the IDLE after it.
+        self._announced = has_untagged(found.lines, b"EXISTS")
         # "n:*" always matches the highest UID, even below n (RFC 3501 section 6.4.8).
         for uid in sorted(u for u in set(parse_search(found.lines)) if u > last_uid):
             # No overall limit: aioimaplib times out a FETCH only when the data stops coming.
@@ -241,8 +250,12 @@ class ImapSource:
     async def _idle(self, client: Any, seconds: float) -> bool:
         """One IDLE command (RFC 2177): wait for EXISTS, BYE, or the end of ``seconds``."""
         queue: asyncio.Queue[Any] = client.protocol.idle_queue
-        while not queue.empty():  # pushes left over from an earlier IDLE
-            queue.get_nowait()
+        while not queue.empty():  # pushes left over: an EXISTS among them is news
+            if has_untagged(queue.get_nowait(), b"EXISTS"):
+                self._announced = True
+        if self._announced:  # already told of new mail: look for it rather than IDLE
+            self._announced = False
+            return True
         self._idle_task = await self._step(
             "idle", partial(client.idle_start, seconds + 60), check=False
         )

@@ -35,7 +35,8 @@ class Check:
 
 
 def database_checks(engine: Engine, url: str, now: datetime) -> list[Check]:
-    """The database answers, its schema is current, and no mail has been stuck for long."""
+    """The database answers, its schema is current, no mail has been stuck for long, and no
+    mail is waiting to retry a failed send (the mail server refusing or down, at once)."""
     try:
         with session_scope(engine) as session:
             session.exec(text("SELECT 1"))  # type: ignore[call-overload]
@@ -44,6 +45,12 @@ def database_checks(engine: Engine, url: str, now: datetime) -> list[Check]:
                 .where(col(Outbox.status).in_(("pending", "claimed")))
                 .where(col(Outbox.kind).in_(MAIL_KINDS))
             ).one()
+            retrying = session.exec(
+                select(Outbox.last_error)
+                .where(col(Outbox.status) == "pending", col(Outbox.attempts) > 0)
+                .where(col(Outbox.kind).in_(MAIL_KINDS))
+                .order_by(col(Outbox.id).desc())
+            ).all()
         revision = migrate.current(url)
     except MailflowError as exc:
         return [Check(name="database", ok=False, detail=str(exc))]
@@ -64,6 +71,16 @@ def database_checks(engine: Engine, url: str, now: datetime) -> list[Check]:
             detail=f"oldest unsent mail due {int(waiting.total_seconds())} s ago"
             if oldest is not None
             else "nothing waiting",
+        )
+    )
+    # A send that failed and waits to be retried: the mail server refuses (4xx) or is down.
+    checks.append(
+        Check(
+            name="delivery",
+            ok=not retrying,
+            detail=f"{len(retrying)} mails waiting to retry; last error: {retrying[0]}"
+            if retrying
+            else "no mail waiting to retry",
         )
     )
     return checks

@@ -2,7 +2,8 @@
 
 The message is ``multipart/mixed``: a ``multipart/alternative`` of plain text and HTML (both
 from the row's template), then the row's letters as Word documents, in large print when the
-customer asked for it. Headers:
+customer asked for it, then the files stored before it was queued (``stored_files``: a
+monitoring report). Headers:
 
     From         the council's name and the shared mailbox the row names
     To, Cc       the row's recipients (the customer with their cleaned name)
@@ -33,6 +34,7 @@ from email.message import EmailMessage
 from email.policy import EmailPolicy
 from email.utils import format_datetime
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from mailflow.letters import render_letter
@@ -49,6 +51,7 @@ from mailflow.outbound.templates import render_mail
 from mailflow.outbound.tokens import officer_reply_address
 from mailflow.pipeline.threads import reply_address
 from mailflow.policy.council import CouncilPolicy
+from mailflow.store.blobs import BlobStore
 from mailflow.store.models import Outbox
 from mailflow.store.vocab import LetterVariant
 from mailflow.workflow.state import CaseState
@@ -187,8 +190,13 @@ def compose_with_letters(
     now: datetime,
     texts: CaseTexts = CaseTexts(),
     reply_key: bytes | None = None,
+    blobs: BlobStore | None = None,
 ) -> Composed:
-    """As ``compose``, with the envelope and the rendered letters (see ``Composed``)."""
+    """As ``compose``, with the envelope and the rendered letters (see ``Composed``).
+
+    ``blobs`` holds files stored before the row was queued (a monitoring report's .docx,
+    ``stored_files``); a row naming one without it cannot be composed.
+    """
     payload = row.payload
     staff = row.kind == STAFF_MAIL
     ctx = mail_context(policy, state, payload, now=now, for_staff=staff, texts=texts)
@@ -226,12 +234,41 @@ def compose_with_letters(
         msg.add_attachment(
             letter.data, maintype=DOCX_TYPE[0], subtype=DOCX_TYPE[1], filename=letter.filename
         )
+    for filename, content_type, data in stored_files(payload, blobs):
+        maintype, _, subtype = content_type.partition("/")
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
     return Composed(
         message=msg,
         mail_from=from_address,
         recipients=tuple(dict.fromkeys([*row.recipients, *cc])),
         letters=letters,
     )
+
+
+def stored_files(payload: dict[str, Any], blobs: BlobStore | None) -> list[tuple[str, str, bytes]]:
+    """The files a row carries by blob digest: (file name, content type, bytes), in order.
+
+    ``context.report_blob`` (with ``filename`` and ``content_type``) is a monitoring report's
+    Word document; ``context.files`` lists further ones (``blob``, ``filename``,
+    ``content_type``), e.g. its tables as zipped CSV. Stored when the row was queued, so the
+    mail carries exactly what was rendered then, however often it is retried.
+    """
+    context = payload.get("context") or {}
+    wanted: list[dict[str, Any]] = []
+    if context.get("report_blob"):
+        wanted.append(
+            {
+                "blob": context["report_blob"],
+                "filename": context.get("filename") or "report.docx",
+                "content_type": context.get("content_type") or "/".join(DOCX_TYPE),
+            }
+        )
+    wanted += list(context.get("files") or [])
+    if not wanted:
+        return []
+    if blobs is None:
+        raise ValueError("the mail carries stored files but no blob store was given")
+    return [(str(f["filename"]), str(f["content_type"]), blobs.get(str(f["blob"]))) for f in wanted]
 
 
 def _reply_to(policy: CouncilPolicy, row: Outbox, from_address: str, key: bytes | None) -> str:

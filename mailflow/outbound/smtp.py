@@ -1,7 +1,9 @@
 """``SmtpBackend``: sends through the council's submission server with aiosmtplib.
 
-One connection per mail: the outbox sends a few hundred mails a day, and a fresh connection
-cannot be left half-broken by the last failure. Security is the config's: ``tls`` (implicit
+One connection per round of the outbox worker: the first mail opens it, the next ones reuse
+it, and ``close`` (the worker calls it at the end of each round) says QUIT. After any failure
+the connection is dropped, so the next mail starts on a fresh one and is never sent over a
+connection the last failure left half-broken. Security is the config's: ``tls`` (implicit
 TLS, port 465), ``starttls`` (required, never opportunistic: a server that does not offer it
 is an error) or ``none`` (loopback relays only); AUTH when a user is configured, with
 XOAUTH2 and the provider's token when ``auth = "oauth2"``.
@@ -51,6 +53,7 @@ class SmtpBackend(MailBackend):
         self.where = f"SMTP {cfg.host}:{cfg.port}"
         oauth2 = cfg.oauth2 if cfg.auth == "oauth2" else None
         self._tokens = oauth2.token_provider() if oauth2 is not None else None
+        self._open: aiosmtplib.SMTP | None = None
 
     def _client(self) -> aiosmtplib.SMTP:
         cfg = self._cfg
@@ -71,22 +74,59 @@ class SmtpBackend(MailBackend):
         )
 
     async def deliver(self, mail: OutgoingMail) -> None:
-        """Connect, secure, log in, send ``mail`` and quit."""
-        client = self._client()
+        """Send ``mail`` over the open connection, connecting (and logging in) first if none."""
         try:
-            async with client:
-                if self._tokens is not None:
-                    await self._token_login(client, self._tokens)
-                refused, _ = await client.sendmail(mail.mail_from, list(mail.recipients), mail.data)
+            client = self._open
+            if client is None or not client.is_connected:  # none yet, or the server hung up
+                await self._drop()
+                client = self._open = await self._connect()
+            refused, _ = await client.sendmail(mail.mail_from, list(mail.recipients), mail.data)
         except TokenError as exc:
+            await self._drop()
             raise TemporaryDeliveryError(f"{self.where}: {exc}") from None
         except aiosmtplib.SMTPException as exc:
+            await self._drop()
             raise self.translate(exc) from None
         except OSError as exc:  # ssl.SSLError and socket errors aiosmtplib lets through
+            await self._drop()
             raise TemporaryDeliveryError(f"{self.where}: {_first_line(exc)}") from None
+        except BaseException:
+            await self._drop()
+            raise
         for address, reply in refused.items():
             # Some recipients took it: the mail went; the rest are reported, not retried.
             log.warning("%s refused %s for %s: %s", self.where, address, mail.message_id, reply)
+
+    async def _connect(self) -> aiosmtplib.SMTP:
+        """A new connection: connected, secured and logged in."""
+        client = self._client()
+        try:
+            await client.connect()
+            if self._tokens is not None:
+                await self._token_login(client, self._tokens)
+        except BaseException:
+            client.close()
+            raise
+        return client
+
+    async def close(self) -> None:
+        """QUIT the open connection, if there is one; the next mail opens a new one."""
+        client, self._open = self._open, None
+        if client is None:
+            return
+        try:
+            if client.is_connected:
+                await client.quit()
+        except (aiosmtplib.SMTPException, OSError):
+            pass  # the server went away first: nothing left to close politely
+        finally:
+            client.close()
+
+    async def _drop(self) -> None:
+        """Forget the connection without QUIT (it failed): the next mail reconnects."""
+        client, self._open = self._open, None
+        if client is not None:
+            client.close()
 
     async def _token_login(self, client: aiosmtplib.SMTP, tokens: TokenProvider) -> None:
         """AUTH XOAUTH2 with the provider's token; a refused token is forgotten."""

@@ -1,25 +1,28 @@
 """The outbox worker: claims due rows, composes and sends them, and records what happened.
 
-For each claimed mail row (see ``claims`` for the claim itself):
+Each round takes up to ``batch`` due rows (see ``claims`` for the claim itself):
 
-1. read the case, the customer's words and the day's count of mail to the recipient;
-2. automatic mail over the per-address cap (``caps.acknowledgements_per_address_per_day``)?
-   cancel and audit: the backstop against auto-responders that send none of the
-   automatic-mail headers (an officer's reply, ``automatic: false``, is never capped);
-3. compose (a template or letter that cannot render is a permanent failure: a person is told);
-4. send; a temporary failure puts the row back with backoff (``retry``), a permanent one fails
-   it, audits it and, unless it was itself a staff mail (no loops), queues a ``bounce_notice``
-   to the officer handling the case;
-5. in a new transaction: mark it done, keep its letters, call ``after_send`` (the application
-   turns it into the workflow's ``MailSent``, so an acknowledgement meets its deadline), and
-   queue a ``sent_copy`` of the bytes;
-6. append that copy to the mailbox's Sent folder; a failed append is retried later as its own
-   row and never sends the mail again.
+1. read every claimed mail's case, the customer's words and the day's count of mail to its
+   recipient, in one transaction;
+2. compose them (a template or letter that cannot render is a permanent failure: a person is
+   told);
+3. send them one after another over one connection (the backend reconnects after a failure);
+   automatic mail over the per-address cap (``caps.acknowledgements_per_address_per_day``,
+   counting the mail sent earlier in the round) is cancelled and audited instead: the backstop
+   against auto-responders that send none of the automatic-mail headers (an officer's reply,
+   ``automatic: false``, is never capped); a temporary failure puts the row back with backoff
+   (``retry``), a permanent one fails it, audits it and, unless it was itself a staff mail (no
+   loops), queues a ``bounce_notice`` to the officer handling the case;
+4. record the round in one transaction: each sent row done, its letters kept, ``after_send``
+   called (the application turns it into the workflow's ``MailSent``, so an acknowledgement
+   meets its deadline) and a ``sent_copy`` of the bytes queued;
+5. append the copies to the mailbox's Sent folder and record that in one more transaction; a
+   failed append is retried later as its own row and never sends the mail again.
 
 Delivery is at least once: if the process dies after the server accepted a mail but before
-step 5 commits, the claim lapses and the mail is sent again, with the same Message-ID, so mail
-programs and providers can recognise the duplicate. The worker never dies of one row: an
-unexpected error is logged and the row retried.
+step 4 commits, the claim lapses and the mail is sent again, with the same Message-ID, so mail
+programs and providers can recognise the duplicate; at most one round's mail is caught so. The
+worker never dies of one row: an unexpected error is logged and the row retried.
 """
 
 from __future__ import annotations
@@ -27,8 +30,10 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
+import functools
 import logging
 import random
+from collections import Counter
 from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -51,6 +56,7 @@ from mailflow.outbound.templates import bundled_templates_dir
 from mailflow.policy.council import FALLBACK_SERVICE, CouncilPolicy
 from mailflow.store.blobs import BlobStore
 from mailflow.store.models import Contact, Outbox
+from mailflow.workflow.reminders import retry_instant
 
 log = logging.getLogger(__name__)
 Appender = Callable[[str, bytes], Awaitable[None]]
@@ -104,11 +110,23 @@ class OutboxWorker:
         self._letters_dir = letters_dir or templates / "letters"
         self._retry, self._rng, self._poll = retry, rng or random.Random(), poll
         self.kinds = (*MAIL_KINDS, SENT_COPY) if sent_folder_appender else MAIL_KINDS
-        self._mailboxes = {**policy.rules.council.mailboxes, **(mailboxes or {})}
+        self._configured = dict(mailboxes or {})
+        self._mailboxes = {**policy.rules.council.mailboxes, **self._configured}
         self._reply_key = reply_key
+        self.next_retry: datetime | None = None  # the earliest retry of the last round
+
+    def use_policy(self, policy: CouncilPolicy, *, after_send: claims.AfterSend | None) -> None:
+        """Rules reloaded (SIGHUP): the next round uses ``policy`` and its ``after_send``."""
+        self._policy, self._after_send = policy, after_send
+        self._mailboxes = {**policy.rules.council.mailboxes, **self._configured}
 
     async def run_once(self) -> int:
-        """Claim the rows due now and handle each; returns how many were claimed."""
+        """Claim the rows due now and handle them as one round; returns how many were claimed.
+
+        A round is three transactions (claim, read, record) and one SMTP connection however
+        many rows it holds; its Sent copies are appended one after another (the appender keeps
+        its IMAP connection open) and recorded in one more transaction.
+        """
         rows = await asyncio.to_thread(
             claims.claim_due,
             self._engine,
@@ -118,12 +136,21 @@ class OutboxWorker:
             lease=self._lease,
             batch=self._batch,
         )
-        for row in rows:
-            await self._handle(row)
+        self.next_retry = None
+        mails = [row for row in rows if row.kind != SENT_COPY]
+        copies = [row for row in rows if row.kind == SENT_COPY]
+        if mails:
+            copies.extend(await self._deliver(mails))
+        if copies:
+            await self._append(copies)
         return len(rows)
 
     async def run(self, stop: asyncio.Event, wake: asyncio.Event) -> None:
-        """Work until ``stop`` is set; ``wake`` says new rows were written (else poll)."""
+        """Work until ``stop`` is set; ``wake`` says new rows were written (else poll).
+
+        After a round, the worker sleeps until the next row is due: a full batch goes on at
+        once, and a temporary failure wakes it at its retry instant, not a poll later.
+        """
         while not stop.is_set():
             wake.clear()
             try:
@@ -137,63 +164,110 @@ class OutboxWorker:
 
     async def _until_next_due(self) -> float:
         due = await asyncio.to_thread(claims.next_due, self._engine, kinds=self.kinds)
+        if self.next_retry is not None:
+            due = self.next_retry if due is None else min(due, self.next_retry)
         limit = self._poll.total_seconds()
         if due is None:
             return limit
         return min(limit, max(0.0, (due - self._clock()).total_seconds()) + 0.01)
 
-    async def _handle(self, row: Outbox) -> None:
+    async def _deliver(self, rows: list[Outbox]) -> list[Outbox]:
+        """Send a round's mail rows over one connection; record them; return the Sent copies."""
         try:
-            if row.kind == SENT_COPY:
-                await self._append(row)
-            else:
-                await self._deliver(row)
-        except Exception as exc:  # a bug or the database: never stop the other rows
-            log.exception("outbox row %s (%s) failed unexpectedly", row.id, row.message_id)
+            jobs = await asyncio.to_thread(claims.load_jobs, self._engine, rows, now=self._clock())
+        except Exception as exc:  # the database: the rows are retried (or their claims lapse)
+            log.exception("outbox worker %s: could not read the round's cases", self.holder)
+            await self._record([self._retry_outcome(r, _internal(exc)) for r in rows])
+            return []
+        prepared = await asyncio.to_thread(self._prepare, jobs, rows)
+        outcomes: list[claims.Outcome] = []
+        sent_now: Counter[str] = Counter()
+        try:
+            for row, job, item in prepared:
+                outcomes.append(await self._send(row, job, item, sent_now))
+        finally:
             with contextlib.suppress(Exception):
-                await self._retry_later(row, f"internal error: {one_line(exc)}")
+                await self._backend.close()
+        return await self._record(outcomes, sent=True)
 
-    async def _deliver(self, row: Outbox) -> None:
-        job = await asyncio.to_thread(claims.load_job, self._engine, row, now=self._clock())
+    def _prepare(
+        self, jobs: list[claims.Job | Exception], rows: list[Outbox]
+    ) -> list[tuple[Outbox, claims.Job | None, Composed | claims.Outcome]]:
+        """Compose every mail of the round (in a thread: templates and letters are CPU work)."""
+        out: list[tuple[Outbox, claims.Job | None, Composed | claims.Outcome]] = []
+        for row, job in zip(rows, jobs, strict=True):
+            if isinstance(job, Exception):
+                out.append((row, None, self._retry_outcome(row, _internal(job))))
+                continue
+            try:
+                out.append((row, job, self._compose(job)))
+            except StoreError as exc:
+                out.append((row, job, self._retry_outcome(row, _internal(exc))))
+            except MailflowError as exc:
+                out.append((row, job, self._failure(row, f"could not compose: {one_line(exc)}")))
+            except Exception as exc:  # a bug: logged, and the row retried
+                log.exception("outbox row %s (%s) failed unexpectedly", row.id, row.message_id)
+                out.append((row, job, self._retry_outcome(row, _internal(exc))))
+        return out
+
+    async def _send(
+        self,
+        row: Outbox,
+        job: claims.Job | None,
+        item: Composed | claims.Outcome,
+        sent_now: Counter[str],
+    ) -> claims.Outcome:
+        """Send one composed mail (unless capped); the outcome to record for its row."""
         ref = row.payload.get("reference")
         cap = self._policy.rules.caps.acknowledgements_per_address_per_day
         automatic = row.payload.get("automatic", True)  # an officer's own words are never capped
-        if row.kind == CUSTOMER_MAIL and automatic and job.sent_today >= cap:
-            reason = f"{cap} customer mails already went to this address in 24 hours"
-            log.warning("%s: %s not sent: %s", ref, row.message_id, reason)
-            await asyncio.to_thread(
-                claims.cancel,
-                self._engine,
-                _id(row),
-                at=self._clock(),
-                reason=reason,
-                event="mail_capped",
+        if row.kind == CUSTOMER_MAIL and automatic and job is not None:
+            already = job.sent_today + max(
+                (sent_now[a.casefold()] for a in row.recipients), default=0
             )
-            return
-        try:
-            composed = await asyncio.to_thread(self._compose, job)
-        except StoreError:
-            raise
-        except MailflowError as exc:
-            await self._give_up(row, f"could not compose: {one_line(exc)}")
-            return
-        mail = composed.outgoing()
+            if already >= cap:
+                reason = f"{cap} customer mails already went to this address in 24 hours"
+                log.warning("%s: %s not sent: %s", ref, row.message_id, reason)
+                return claims.Cancelled(row_id=_id(row), reason=reason, event="mail_capped")
+        if not isinstance(item, Composed):
+            return item
+        mail = item.outgoing()
         try:
             await self._backend.send(mail)
         except TemporaryDeliveryError as exc:
             log.info("%s: %s deferred: %s", ref, row.message_id, exc)
-            await self._retry_later(row, one_line(exc))
-            return
+            return self._retry_outcome(row, one_line(exc))
         except PermanentDeliveryError as exc:
-            await self._give_up(row, one_line(exc))
-            return
+            return self._failure(row, one_line(exc))
+        except Exception as exc:  # a bug in one send: logged, retried, and the round goes on
+            log.exception("outbox row %s (%s) failed unexpectedly", row.id, row.message_id)
+            with contextlib.suppress(Exception):
+                await self._backend.close()
+            return self._retry_outcome(row, _internal(exc))
         log.info("%s: sent %s %s", ref, row.payload.get("purpose"), mail.message_id)
-        copy = await self._record_sent(row, composed, mail.data)
-        if copy is not None:
-            try:
-                await self._append(copy)
-            except Exception:  # the mail is sent and recorded: the copy row is retried later
-                log.exception("%s: Sent copy not recorded", mail.message_id)
+        if row.kind == CUSTOMER_MAIL:
+            sent_now.update({a.casefold() for a in row.recipients})
+        return claims.Sent(
+            row_id=_id(row),
+            letters=tuple(item.letters),
+            copy_of=mail.data if self._appender else None,
+        )
+
+    async def _record(self, outcomes: list[claims.Outcome], *, sent: bool = False) -> list[Outbox]:
+        """Record a round's outcomes in one transaction; the Sent copies to append."""
+        recording = claims.Recording(
+            at=self._clock(),
+            after_send=self._after_send,
+            blobs=self._blobs,
+            holder=self.holder,
+            lease=self._lease,
+        )
+        try:
+            return await asyncio.to_thread(claims.record_round, self._engine, outcomes, recording)
+        except Exception:
+            what = "were sent but not recorded: they will be sent again" if sent else "not recorded"
+            log.exception("outbox worker %s: a round's outcomes %s", self.holder, what)
+            return []
 
     def _compose(self, job: claims.Job) -> Composed:
         row = job.row
@@ -211,89 +285,47 @@ class OutboxWorker:
             now=self._clock(),
             texts=job.texts,
             reply_key=self._reply_key,
+            blobs=self._blobs,
         )
 
-    async def _record_sent(self, row: Outbox, composed: Composed, data: bytes) -> Outbox | None:
-        options: dict[str, Any] = {
-            "letters": composed.letters,
-            "blobs": self._blobs,
-            "holder": self.holder,
-            "lease": self._lease,
-            "copy_of": data if self._appender else None,
-        }
-        record = claims.record_sent
-        try:
-            return await asyncio.to_thread(
-                record,
-                self._engine,
-                _id(row),
-                sent_at=self._clock(),
-                after_send=self._after_send,
-                **options,
-            )
-        except Exception as exc:  # after_send or the store failed: record the send alone
-            log.exception("%s was sent but after_send failed", row.message_id)
-            note = one_line(exc)
-        try:
-            return await asyncio.to_thread(
-                record,
-                self._engine,
-                _id(row),
-                sent_at=self._clock(),
-                after_send=None,
-                note=note,
-                **options,
-            )
-        except Exception:
-            log.exception("%s was sent but not recorded: it will be sent again", row.message_id)
-            return None
-
-    async def _append(self, copy: Outbox) -> None:
+    async def _append(self, copies: list[Outbox]) -> None:
+        """Append each copy to its mailbox's Sent folder, then record them all at once."""
         assert self._appender is not None, "sent_copy rows are claimed only with an appender"
-        mailbox = str(copy.payload.get("mailbox") or "")
-        try:
-            await self._appender(mailbox, base64.b64decode(copy.payload["raw"]))
-        except Exception as exc:
-            log.warning(
-                "%s: Sent copy not appended to %s: %s",
-                copy.payload.get("of"),
-                mailbox,
-                one_line(exc),
-            )
-            await self._retry_later(copy, one_line(exc))
-            return
-        await asyncio.to_thread(claims.record_copied, self._engine, _id(copy), at=self._clock())
+        outcomes: list[claims.Outcome] = []
+        for copy in copies:
+            mailbox = str(copy.payload.get("mailbox") or "")
+            try:
+                await self._appender(mailbox, base64.b64decode(copy.payload["raw"]))
+            except Exception as exc:
+                log.warning(
+                    "%s: Sent copy not appended to %s: %s",
+                    copy.payload.get("of"),
+                    mailbox,
+                    one_line(exc),
+                )
+                outcomes.append(self._retry_outcome(copy, one_line(exc)))
+            else:
+                outcomes.append(claims.Copied(row_id=_id(copy)))
+        await self._record(outcomes)
 
-    async def _retry_later(self, row: Outbox, error: str) -> None:
+    def _retry_outcome(self, row: Outbox, error: str) -> claims.Outcome:
+        """Try again after a backoff, or give up after the policy's attempts."""
         attempts = row.attempts + 1
         if self._retry.gives_up(attempts):
-            await self._give_up(row, f"gave up after {attempts} attempts: {error}")
-            return
-        not_before = self._clock() + self._retry.delay(attempts, self._rng)
-        await asyncio.to_thread(
-            claims.retry_later,
-            self._engine,
-            _id(row),
-            attempts=attempts,
-            error=error,
-            not_before=not_before,
-        )
+            return self._failure(row, f"gave up after {attempts} attempts: {error}")
+        now = self._clock()
+        wanted = now + self._retry.delay(attempts, self._rng)
+        # Deadline notices keep to working hours, a breach warning to the next morning at latest.
+        not_before = retry_instant(self._policy, row.payload.get("purpose"), now, wanted)
+        if self.next_retry is None or not_before < self.next_retry:
+            self.next_retry = not_before
+        return claims.Retry(row_id=_id(row), attempts=attempts, error=error, not_before=not_before)
 
-    async def _give_up(self, row: Outbox, error: str) -> None:
+    def _failure(self, row: Outbox, error: str) -> claims.Failed:
+        """Give up: failed, audited, and the handling officer told of a customer mail."""
         log.error("%s: %s failed for good: %s", row.payload.get("reference"), row.message_id, error)
-
-        def notice(failed: Outbox, contact: Contact | None) -> tuple[str, dict[str, Any]] | None:
-            return self._bounce_notice(failed, contact, error)
-
-        await asyncio.to_thread(
-            claims.fail,
-            self._engine,
-            _id(row),
-            at=self._clock(),
-            attempts=row.attempts + 1,
-            error=error,
-            notice=notice,
-        )
+        notice = functools.partial(self._bounce_notice, error=error)
+        return claims.Failed(row_id=_id(row), attempts=row.attempts + 1, error=error, notice=notice)
 
     def _bounce_notice(
         self, row: Outbox, contact: Contact | None, error: str
@@ -306,6 +338,10 @@ class OutboxWorker:
         if to is None:
             return None
         return to, bounce_payload(row, stage=contact.stage if contact else None, error=error)
+
+
+def _internal(exc: BaseException) -> str:
+    return f"internal error: {one_line(exc)}"
 
 
 def _id(row: Outbox) -> int:

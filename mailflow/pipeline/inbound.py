@@ -36,6 +36,7 @@ from mailflow.ingest.source import Fetched
 from mailflow.mail.bounces import bounce_info
 from mailflow.mail.limits import Limits
 from mailflow.mail.parse import ParsedMessage, parse_message
+from mailflow.mail.sender import answerable
 from mailflow.outbound.rows import CUSTOMER_MAIL
 from mailflow.pipeline.evidence import contact_for_message_ids, sender_history, thread_of
 from mailflow.pipeline.officers import OfficerReplies
@@ -46,7 +47,13 @@ from mailflow.store.blobs import BlobStore
 from mailflow.store.cases import load_case
 from mailflow.store.db import session_scope
 from mailflow.store.models import Contact, Message, Outbox
-from mailflow.store.repo import contact_by_reference, insert_message_once, next_reference, save_blob
+from mailflow.store.repo import (
+    contact_by_reference,
+    insert_message_once,
+    message_at,
+    next_reference,
+    save_blob,
+)
 from mailflow.store.vocab import Direction, MessageStatus
 from mailflow.workflow.actions import Action, Audit, SendMail
 from mailflow.workflow.decide import Decision, decide
@@ -85,6 +92,9 @@ class Inbound:
     clock: Callable[[], datetime]
     wake: asyncio.Event | None = None
     officers: OfficerReplies | None = None
+    quiet: bool = False
+    """Record everything but mail nobody: the mails decided are audited as suppressed
+    (``mailflow import`` of old mail: no acknowledgement for last year's complaint)."""
 
     async def handle(self, fetched: Fetched) -> str | None:
         """The watcher's handler: record the message (in a thread: the DB is blocking), then
@@ -148,20 +158,23 @@ class Inbound:
         return folders.processed
 
     def _process(self, session: Session, fetched: Fetched, now: datetime) -> str:
-        seen = session.exec(
-            select(Message)
-            .where(Message.mailbox == fetched.mailbox)
-            .where(Message.uidvalidity == fetched.uidvalidity)
-            .where(Message.uid == fetched.uid)
-        ).first()
+        seen = message_at(session, fetched.mailbox, fetched.uidvalidity, fetched.uid)
         if seen is not None:
             return self._folder(seen.status)
         try:
             parsed = parse_message(fetched.raw, limits=self.limits)
         except MailError as exc:
             return self._quarantine(session, fetched, str(exc), now)
-        sha = save_blob(session, self.blobs, fetched.raw, at=now)
         u = understand(self.policy, parsed, self.own_addresses)
+        claim = None
+        if u.automatic is None and self.officers is not None:
+            claim = self.officers.recognise(session, parsed, fetched.raw)
+        if u.automatic is None and claim is None:  # a customer: someone must be answerable
+            answer = answerable(parsed, self.own_addresses)
+            if answer.reason is not None:
+                return self._quarantine(session, fetched, answer.reason, now)
+            parsed = answer.parsed
+        sha = save_blob(session, self.blobs, fetched.raw, at=now)
         message, created = insert_message_once(
             session, self._message(session, fetched, parsed, sha, now)
         )
@@ -169,7 +182,6 @@ class Inbound:
             return self._folder(message.status)
         if u.automatic is not None:
             return self._automatic(session, message, parsed, u, now)
-        claim = self.officers.recognise(session, parsed, fetched.raw) if self.officers else None
         if self.officers is not None and claim is not None:
             self.officers.handle(session, message, parsed, claim, self._origin({}, now))
             return self.mailbox.folders.processed
@@ -250,7 +262,12 @@ class Inbound:
     def _origin(self, thread: dict[str, object], now: datetime) -> Origin:
         domain = self.mailbox.address.partition("@")[2] or "mailflow.invalid"
         return Origin(
-            mailbox=self.mailbox.name, domain=domain, thread=dict(thread), actor=ACTOR, now=now
+            mailbox=self.mailbox.name,
+            domain=domain,
+            thread=dict(thread),
+            actor=ACTOR,
+            now=now,
+            quiet=self.quiet,
         )
 
     def _automatic(

@@ -197,11 +197,14 @@ class OfficerReplies:
         message: Message,
         origin: Origin,
     ) -> None:
-        """Audit, command rows and mails in order; the officer's words are not automatic."""
+        """Audit, command rows and mails in order; the officer's words are not automatic
+        (and, in a quiet import, not sent at all: ``write_actions`` audits them suppressed)."""
+        loud = not origin.quiet
         for action in actions:
             if isinstance(action, Audit) and action.event == "officer_command" and contact:
                 session.add(_command_row(action.detail, contact, message, origin))
-            if isinstance(action, SendMail) and action.purpose in HUMAN_PURPOSES and contact:
+            human = isinstance(action, SendMail) and action.purpose in HUMAN_PURPOSES
+            if isinstance(action, SendMail) and human and contact and loud:
                 _queue_human(session, action, contact, origin)
             else:
                 write_actions(session, [action], contact=contact, origin=origin)

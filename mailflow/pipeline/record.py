@@ -38,6 +38,7 @@ class Origin:
     thread: dict[str, Any]
     actor: str
     now: datetime
+    quiet: bool = False  # mails are audited as ``mail_suppressed``, never queued
 
 
 def record(
@@ -62,6 +63,15 @@ def write_actions(
                 actor=origin.actor,
                 event=action.event,
                 detail=action.detail,
+                at=origin.now,
+            )
+        elif isinstance(action, SendMail) and origin.quiet:
+            add_audit(
+                session,
+                contact_id=contact.id if contact else None,
+                actor=origin.actor,
+                event="mail_suppressed",
+                detail={"purpose": action.purpose, "to": list(action.to), "why": "quiet"},
                 at=origin.now,
             )
         elif isinstance(action, SendMail):

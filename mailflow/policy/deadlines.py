@@ -7,7 +7,7 @@ acknowledgement) and returns dated deadlines with the clause each comes from.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Literal
 
@@ -176,6 +176,16 @@ def plan_correspondence(
         respond=resp,
         notes=(),
     )
+
+
+def with_response(
+    policy: CouncilPolicy, p: DeadlinePlan, respond: Clock, received: datetime
+) -> DeadlinePlan:
+    """``p`` answered by ``respond`` instead: a request route's own clock, such as the one
+    calendar month of a subject access request (UK GDPR Art. 12(3))."""
+    resp = due(policy, "respond", respond, "council", received)
+    note = f"response due by {respond.days} {respond.unit.replace('_', ' ')} ({respond.source})"
+    return replace(p, respond=resp, notes=(*p.notes, note))
 
 
 def _empty(kind: str, channel: str, note: str) -> DeadlinePlan:

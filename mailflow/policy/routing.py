@@ -2,7 +2,8 @@
 
 Pure: the classifier says what a message is about (kind, service, special topics); this module
 applies the council's routes — special cases first, in the order the rules file lists them,
-then anonymous complaints, then the owner of the procedure's entry stage or the kind's route.
+then anonymous complaints, then the owner of the procedure's entry stage, then request routes
+(a subject access request to the data protection officer), or else the kind's route.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 
 from mailflow.policy.council import CouncilPolicy
+from mailflow.policy.schema import Clock
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -24,6 +26,7 @@ class Routing:
     notify: tuple[str, ...]
     flag: str | None
     reasons: tuple[str, ...]
+    respond: Clock | None = None  # a request route's own response clock
 
 
 def route(
@@ -76,6 +79,19 @@ def route(
             flag=None,
             reasons=(why,),
         )
+    for request in policy.rules.request_routes:
+        if request.topic in topics and kind in request.kinds:
+            why = f"{kind} with {request.topic} → {request.route} ({request.source})"
+            return Routing(
+                route=request.route,
+                service=service,
+                is_case=False,
+                stage=None,
+                notify=(),
+                flag=request.flag,
+                reasons=(why,),
+                respond=request.respond,
+            )
     why = f"{kind} → {spec.route or 'nobody (no reply owed)'} ({spec.source})"
     return Routing(
         route=spec.route,

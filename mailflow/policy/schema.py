@@ -17,20 +17,11 @@ from pydantic import Field, field_validator, model_validator
 
 from mailflow.policy.base import Address, Days, Frozen, Key
 from mailflow.policy.reminder_rules import Reminders
+from mailflow.policy.report_rules import ReportRules
+from mailflow.policy.retention_rules import Retention
+from mailflow.store.vocab import ContactKind
 
-KINDS = (
-    "complaint",
-    "comment",
-    "compliment",
-    "service_request",
-    "information_request",
-    "foi_request",
-    "out_of_procedure",
-    "third_party",
-    "abusive",
-    "junk",
-    "auto_reply",
-)
+KINDS = tuple(kind.value for kind in ContactKind)
 CHANNELS = ("email", "web", "text", "letter", "fax", "phone", "in_person")
 PER_SERVICE_ROLES = ("service_officer", "head_of_service")
 REGIONS = ("ENG", "WLS", "SCT", "NIR")
@@ -252,6 +243,22 @@ class SpecialRoute(Frozen):
     source: str | None = None
 
 
+class RequestRoute(Frozen):
+    """A request recognised by a classifier topic that has its own handler and clock.
+
+    A subject access request (UK GDPR Art. 15) is an ``information_request`` with the topic
+    ``subject_access``: it goes to the data protection officer, is flagged, and is owed an
+    answer within one calendar month (Art. 12(3)), not the correspondence standard's days.
+    """
+
+    topic: Key
+    kinds: list[Key] = Field(min_length=1)
+    route: Key
+    flag: Key | None = None
+    respond: Clock
+    source: str | None = None
+
+
 class Anonymous(Frozen):
     """Where anonymous complaints go; they are usually handled outside the procedure."""
 
@@ -304,11 +311,25 @@ class Replies(Frozen):
     source: str | None = None
 
 
+class OfficerReplies(Frozen):
+    """Who, besides the officer a case is assigned to (and its stage owner), may act on it by
+    replying to its notices: roles of the case's service or of the directory."""
+
+    acting_roles: list[Key] = Field(
+        default_factory=lambda: ["head_of_service", "customer_services_manager", "chief_executive"]
+    )
+    source: str | None = None
+
+
 class Caps(Frozen):
     """Backstops against mail loops and floods: acknowledgements per address per day."""
 
     acknowledgements_per_address_per_day: int = Field(default=10, ge=1)
     mails_per_case_per_10_minutes: int = Field(default=10, ge=1)
+    # Deadline notices (reminders, escalations, breach warnings) to one member of staff in a
+    # council day, counting every staff mail they were sent that day; the overflow waits for
+    # the next working morning and goes out as one summary, never lost.
+    staff_notices_per_recipient_per_day: int = Field(default=30, ge=1)
 
 
 KEY_RE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -324,6 +345,7 @@ class RulesFile(Frozen):
     kinds: dict[Key, KindRules]
     procedures: dict[Key, Procedure] = Field(min_length=1)
     special_routes: list[SpecialRoute] = Field(default_factory=list)
+    request_routes: list[RequestRoute] = Field(default_factory=list)
     anonymous: Anonymous
     unacceptable_actions: UnacceptableActions
     multiple_services: MultipleServices | None = None
@@ -331,8 +353,11 @@ class RulesFile(Frozen):
     ombudsman: Ombudsman
     caps: Caps = Caps()
     replies: Replies = Replies()
+    officer_replies: OfficerReplies = OfficerReplies()
     wording: dict[Key, str] = Field(default_factory=dict)
     reminders: Reminders = Reminders()
+    reports: ReportRules = ReportRules()
+    retention: Retention = Retention()
     directory: Directory
     # Extra phrases and weights for the classifier; validated by mailflow.classify.
     classify: dict[str, Any] | None = None

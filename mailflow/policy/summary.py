@@ -7,6 +7,7 @@ are the ones the council's policy states; this renders them as plain lines.
 from __future__ import annotations
 
 from mailflow.policy.council import CouncilPolicy
+from mailflow.policy.retention_rules import CONTACT_KINDS
 from mailflow.policy.schema import Clock
 
 
@@ -55,9 +56,14 @@ def summary_lines(policy: CouncilPolicy) -> list[str]:
     for sr in r.special_routes:
         where = "outside procedure" if sr.outside_procedure else f"stage {sr.stage or 'entry'}"
         lines.append(f"special route {sr.topic} -> {sr.route} ({where})")
+    for rr in r.request_routes:
+        kinds = "/".join(rr.kinds)
+        lines.append(f"request {kinds}+{rr.topic} -> {rr.route}, respond {_clock(rr.respond)}")
     lines.append(f"anonymous complaints -> {r.anonymous.route}")
     lines.append(f"signposts: {', '.join(r.signposts)}")
     lines += reminder_lines(policy)
+    lines += report_lines(policy)
+    lines += retention_lines(policy)
     d = r.directory
     lines.append(f"directory: {len(d.services)} services, roles: {', '.join(d.roles)}")
     return lines
@@ -84,3 +90,26 @@ def reminder_lines(policy: CouncilPolicy) -> list[str]:
             f" {every} at {digest.at:%H:%M}"
         )
     return lines
+
+
+def report_lines(policy: CouncilPolicy) -> list[str]:
+    """The monitoring reports mailed automatically, one line each, as ``check-rules`` prints."""
+    lines: list[str] = []
+    for d in policy.rules.reports.deliveries:
+        after = "the first working morning after" if d.delay == 0 else f"{d.delay} wd after"
+        lines.append(
+            f"report {d.name}: {d.frequency} to {'+'.join(d.to)} ({', '.join(d.formats)}),"
+            f" {after} the period ends"
+        )
+    return lines
+
+
+def retention_lines(policy: CouncilPolicy) -> list[str]:
+    """The retention schedule on two lines, as ``check-rules`` prints it."""
+    r = policy.rules.retention
+    kinds = "; ".join(f"{kind} {r.for_kind(kind).text}" for kind in CONTACT_KINDS)
+    quarantined = "until reviewed" if isinstance(r.quarantined, str) else r.quarantined.text
+    return [
+        f"retention: {kinds}",
+        f"retention of mail on no contact: automatic {r.automatic.text}; quarantined {quarantined}",
+    ]

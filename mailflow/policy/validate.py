@@ -17,7 +17,7 @@ Problem = tuple[str, str]
 
 def problems(rules: RulesFile) -> list[Problem]:
     """All cross-reference problems as (key path, problem), in file order."""
-    checks = (_calendars, _kinds, _procedures, _routes, _standards, _reminders)
+    checks = (_calendars, _kinds, _procedures, _routes, _standards, _reminders, _reports)
     return [p for check in checks for p in check(rules)]
 
 
@@ -91,8 +91,17 @@ def _routes(rules: RulesFile) -> Iterator[Problem]:
                 f"{path}.stage",
                 f"stage {route.stage} is not a council stage of the complaints procedure",
             )
+    for i, request in enumerate(rules.request_routes):
+        path = f"request_routes[{i}]"
+        yield from _role(rules, f"{path}.route", request.route)
+        yield from _clock(rules, f"{path}.respond", request.respond)
+        for j, kind in enumerate(request.kinds):
+            if kind not in rules.kinds or rules.kinds[kind].handling != "standard":
+                yield f"{path}.kinds[{j}]", f"'{kind}' is not a kind handled by a standard"
     yield from _role(rules, "anonymous.route", rules.anonymous.route)
     yield from _role(rules, "unacceptable_actions.flag_to", rules.unacceptable_actions.flag_to)
+    for j, role in enumerate(rules.officer_replies.acting_roles):
+        yield from _role(rules, f"officer_replies.acting_roles[{j}]", role)
     if rules.multiple_services is not None:
         yield from _role(rules, "multiple_services.decided_by", rules.multiple_services.decided_by)
         yield from _role(
@@ -144,3 +153,13 @@ def _reminders(rules: RulesFile) -> Iterator[Problem]:
         hours = rules.working_hours
         if not hours.opens <= digest.at < hours.closes:
             yield f"{path}.at", f"{digest.at:%H:%M} is outside working_hours"
+
+
+def _reports(rules: RulesFile) -> Iterator[Problem]:
+    for i, delivery in enumerate(rules.reports.deliveries):
+        path = f"reports.deliveries[{i}]"
+        for k, role in enumerate(delivery.to):
+            if "@" not in role and role not in rules.directory.roles:
+                yield f"{path}.to[{k}]", f"role '{role}' is not in directory.roles"
+        if delivery.mailbox is not None and delivery.mailbox not in rules.council.mailboxes:
+            yield f"{path}.mailbox", f"mailbox '{delivery.mailbox}' is not in council.mailboxes"

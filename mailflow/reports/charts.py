@@ -97,9 +97,10 @@ def timeliness(report: Report) -> Chart:
     )
     left.axhline(100, color=COLOURS[2], linestyle="--", linewidth=1, label="Target: all in time")
     left.set_xticks(xs, labels)
-    left.set_ylim(0, 110)
+    left.set_ylim(0, 135)  # headroom above 100% for the legend, clear of the bars
+    left.set_yticks(range(0, 101, 20))
     left.set_ylabel("% in time")
-    left.legend(fontsize="small", loc="lower left")
+    left.legend(fontsize="small", loc="upper center", ncols=2)
     right.bar(
         [x - 0.2 for x in xs],
         [_number(resp[n][6]) for n in stages],
@@ -125,7 +126,8 @@ def timeliness(report: Report) -> Chart:
     )
     right.set_xticks(xs, labels)
     right.set_ylabel("Working days to respond")
-    right.legend(fontsize="small")
+    right.set_ylim(0, max([*right.get_ylim(), *targets.values()]) * 1.3)
+    right.legend(fontsize="small", loc="upper center", ncols=3)
     return Chart(
         name="timeliness",
         caption="Timeliness by stage against target: the share acknowledged and answered in "

@@ -63,6 +63,9 @@ def workday_table() -> Table:
         Column("late_ordinal", Integer, nullable=False),
         Column("cutoff_s", Integer, nullable=True),
         prefixes=["TEMPORARY"],
+        # SQLite: the rows live in the primary key's own b-tree, so a look-up is one search,
+        # not an index search and then a fetch of the row by its rowid.
+        sqlite_with_rowid=False,
     )
 
 

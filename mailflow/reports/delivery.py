@@ -1,24 +1,25 @@
 """Mailing a finished period's report to managers, once per period, through the outbox.
 
 ``due_reports`` names the finished periods not yet sent; ``send_report`` renders one, keeps the
-.docx as a blob and queues a ``staff_mail`` row to the recipients, all in one transaction with
-an audit event ``report_sent`` ``{"council", "period", ...}`` that is the idempotency key: a
-second call for the same council and period finds it and sends nothing. PostgreSQL serialises
-the check with a transaction-scoped advisory lock; SQLite's ``BEGIN IMMEDIATE`` already does.
+.docx (and, as the rules' ``formats`` ask, the tables as zipped CSV and the HTML page) as blobs
+and queues a ``staff_mail`` row to the recipients, all in one transaction with an audit event
+``report_sent`` ``{"council", "period", ...}`` that is the idempotency key: a second call for
+the same council and period finds it and sends nothing. PostgreSQL serialises the check with a
+transaction-scoped advisory lock; SQLite's ``BEGIN IMMEDIATE`` already does.
 
-Recipients and frequency are arguments for now: the rules file will name them (Stafford:
-quarterly to Leadership Team and Cabinet; Chorley: monthly to Strategy Group) once its schema
-has the keys, and the daemon's scheduler will call ``due_reports`` then ``send_report``.
-
-Gap, for the outbox: ``compose`` attaches only letters rendered from ``templates/letters``, so
-the row carries the report's blob digest and file name in ``payload.context`` (``report_blob``,
-``filename``, ``content_type``) and its mail template waits in ``templates/reports/mail/``; the
-worker sends it once compose attaches ``report_blob`` and the template is in ``templates/mail``.
+The row names its files by digest in ``payload.context`` (``report_blob``, ``filename``,
+``content_type`` for the .docx; ``files`` for the others): ``outbound.compose`` attaches them
+from the blob store, so a retried mail carries exactly what was rendered when it was queued.
+The rules file's ``reports`` section says who gets which report and when (``recipients``);
+``schedule.reports`` runs this in the daemon.
 """
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -28,11 +29,12 @@ from sqlmodel import Session, col, select
 
 from mailflow.outbound.rows import check_address, queue_mail
 from mailflow.policy.council import CouncilPolicy
+from mailflow.policy.report_rules import ReportDelivery
 from mailflow.reports.build import build_report
 from mailflow.reports.charts import draw_all
-from mailflow.reports.files import base_name, reports_templates_dir
+from mailflow.reports.files import base_name, csv_cell, render_html, reports_templates_dir
 from mailflow.reports.periods import Period, PeriodKind, last_finished
-from mailflow.reports.tables import shown
+from mailflow.reports.tables import Report, shown
 from mailflow.reports.word import render_docx
 from mailflow.store.blobs import BlobStore
 from mailflow.store.db import session_scope
@@ -42,6 +44,7 @@ from mailflow.store.repo import add_audit, save_blob
 EVENT = "report_sent"
 TEMPLATE = "monitoring_report"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+FREQUENCY_WORDS = {"monthly": "every month", "quarterly": "every quarter", "yearly": "every year"}
 ACTOR = "mailflow"
 
 
@@ -82,6 +85,26 @@ def due_reports(
         return [p for p in candidates if not _already_sent(session, policy.key, p)]
 
 
+def recipients(policy: CouncilPolicy, delivery: ReportDelivery) -> list[str]:
+    """The delivery's addresses: its directory roles looked up, its plain addresses as they are."""
+    roles = policy.rules.directory.roles
+    return list(dict.fromkeys(roles[t].address if "@" not in t else t for t in delivery.to))
+
+
+def _csv_zip(report: Report, stem: str) -> bytes:
+    """Every table of ``report`` as a CSV file, in one zip (a mail of twenty attachments is
+    hard to read)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for t in report.tables():
+            handle = io.StringIO(newline="")
+            writer = csv.writer(handle)
+            writer.writerow(t.columns)
+            writer.writerows([csv_cell(v) for v in row] for row in t.rows)
+            archive.writestr(f"{stem}-{t.key}.csv", handle.getvalue().encode("utf-8-sig"))
+    return buffer.getvalue()
+
+
 def _lock(session: Session, key: str) -> None:
     """Serialise ``send_report`` for one council and period across PostgreSQL sessions."""
     if session.get_bind().dialect.name == "postgresql":
@@ -98,30 +121,49 @@ def send_report(
     blobs: BlobStore,
     now: datetime,
     mailbox: str | None = None,
+    formats: Sequence[str] = ("docx",),
+    frequency: str | None = None,
 ) -> Sent:
-    """Render ``period``'s report and queue it to ``recipients``, unless it was sent before."""
+    """Render ``period``'s report and queue it to ``recipients``, unless it was sent before.
+
+    The .docx is always attached; ``formats`` may add ``csv`` (every table, zipped) and
+    ``html``; ``frequency`` (the rules' word) tells the reader how often the report comes.
+    """
     addresses = [check_address(a) for a in recipients]
     with session_scope(engine) as session:
         if _already_sent(session, policy.key, period):
             return Sent(period=period, message_id=None, blob=None)
     report = build_report(engine, policy, period, now=now)
-    document = render_docx(report, draw_all(report), reports_templates_dir())
+    charts = draw_all(report)
+    document = render_docx(report, charts, reports_templates_dir())
+    stem = base_name(report)
+    others: list[tuple[str, str, bytes]] = []
+    if "csv" in formats:
+        others.append((f"{stem}-tables.zip", "application/zip", _csv_zip(report, stem)))
+    if "html" in formats:
+        page = render_html(report, charts, reports_templates_dir()).encode()
+        others.append((f"{stem}.html", "text/html", page))
     box = mailbox or next(iter(policy.rules.council.mailboxes))
     domain = policy.rules.council.mailboxes[box].partition("@")[2]
-    filename = f"{base_name(report)}.docx"
     with session_scope(engine) as session:
         _lock(session, f"{EVENT}:{policy.key}:{period.key}")
         if _already_sent(session, policy.key, period):
             return Sent(period=period, message_id=None, blob=None)
         sha = save_blob(session, blobs, document, at=now)
+        files = [
+            {"blob": save_blob(session, blobs, data, at=now), "filename": name, "content_type": ct}
+            for name, ct, data in others
+        ]
         context = {
             "council_name": policy.rules.council.name,
             "period": period.label,
             "period_key": period.key,
+            "frequency": FREQUENCY_WORDS.get(frequency or ""),
             "report_blob": sha,
-            "filename": filename,
+            "filename": f"{stem}.docx",
             "content_type": DOCX,
             "size": len(document),
+            "files": files,
             "summary": [[shown(v) for v in row] for row in report.summary.rows],
         }
         row = queue_mail(

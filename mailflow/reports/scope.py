@@ -1,20 +1,24 @@
 """What one report covers: a council, a period, the periods of its trend, and a read snapshot.
 
-Every query of a report runs on one connection inside one read transaction, so all tables
-describe the same moment. On PostgreSQL the transaction turns JIT compilation off (the planner
-costs these grouped scans high enough to compile them, which took longer than running them)
-and gives its hash joins and aggregates enough memory to stay off disk (the 4 MB default split
-a quarter's deadlines into eight batches).
+Every query of a report runs inside read transactions that all see one snapshot, so all tables
+describe the same moment; ``read_snapshots`` opens several such connections, so that a report
+can run its scans side by side on a machine's cores. On PostgreSQL each is ``REPEATABLE READ``,
+the others importing the first one's exported snapshot (``SET TRANSACTION SNAPSHOT``); each
+turns JIT compilation off (the planner costs these grouped scans high enough to compile them,
+which took longer than running them) and gives its hash joins and aggregates enough memory to
+stay off disk (the 4 MB default split a quarter's deadlines into eight batches).
 
 On SQLite mailflow opens transactions with ``BEGIN IMMEDIATE`` (the write lock, see
 ``store.db``); a report only reads, so it swaps that for a plain deferred ``BEGIN``: WAL gives
-it a consistent snapshot and the daemon keeps recording mail meanwhile.
+it a consistent snapshot and the daemon keeps recording mail meanwhile. Several readers get
+the same snapshot by taking it while one more connection holds the write lock (no commit can
+fall between them), which it gives back at once.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -125,17 +129,51 @@ def at(instant: datetime) -> ColumnElement[Any]:
 @contextmanager
 def read_snapshot(engine: Engine) -> Iterator[Connection]:
     """One read transaction for the whole report; SQLite's write lock is given back at once."""
+    with read_snapshots(engine, 1) as [connection]:
+        yield connection
+
+
+@contextmanager
+def read_snapshots(engine: Engine, count: int) -> Iterator[list[Connection]]:
+    """``count`` connections in read transactions that all see the same snapshot."""
     try:
-        with engine.connect() as connection:
-            if connection.dialect.name == "sqlite":
-                connection.exec_driver_sql("COMMIT")  # end the BEGIN IMMEDIATE of store.db
-                connection.exec_driver_sql("BEGIN")
-            else:
-                connection.exec_driver_sql("SET LOCAL jit = off")
-                connection.exec_driver_sql(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'")
+        with ExitStack() as stack:
+            connections = [stack.enter_context(engine.connect()) for _ in range(count)]
             try:
-                yield connection
+                if engine.dialect.name == "sqlite":
+                    _sqlite_snapshots(engine, connections)
+                else:
+                    _postgres_snapshots(connections)
+                yield connections
             finally:
-                connection.rollback()
+                for connection in connections:
+                    connection.rollback()
     except SQLAlchemyError as exc:
         raise store_error(exc, engine.url) from exc
+
+
+def _sqlite_snapshots(engine: Engine, connections: list[Connection]) -> None:
+    """Deferred read transactions whose snapshots are taken under one held write lock."""
+    for connection in connections:
+        connection.exec_driver_sql("COMMIT")  # end the BEGIN IMMEDIATE of store.db
+        connection.exec_driver_sql("BEGIN")
+    if len(connections) == 1:
+        return  # one reader: its first query takes the snapshot
+    with engine.connect() as guard:
+        guard.exec_driver_sql("SELECT 1")  # BEGIN IMMEDIATE: nobody commits until rollback
+        for connection in connections:
+            connection.exec_driver_sql("SELECT count(*) FROM sqlite_master")  # the snapshot
+        guard.rollback()
+
+
+def _postgres_snapshots(connections: list[Connection]) -> None:
+    """Repeatable-read transactions; the first exports its snapshot, the others import it."""
+    first, *others = connections
+    first.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+    snapshot = first.exec_driver_sql("SELECT pg_export_snapshot()").scalar()
+    for connection in others:
+        connection.exec_driver_sql("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+        connection.exec_driver_sql(f"SET TRANSACTION SNAPSHOT '{snapshot}'")
+    for connection in connections:
+        connection.exec_driver_sql("SET LOCAL jit = off")
+        connection.exec_driver_sql(f"SET LOCAL work_mem = '{REPORT_WORK_MEM}'")

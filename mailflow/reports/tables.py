@@ -102,20 +102,23 @@ def rank(histogram: Counter[int], fraction: float) -> int | None:
 
 
 def shown(value: Cell) -> str:
-    """A cell as the documents print it: "-" for no value, one decimal for a percentage."""
+    """A cell as the documents print it: "-" for no value, one decimal for a percentage,
+    thousands separated (a council's year runs to hundreds of thousands of contacts)."""
     if value is None:
         return "-"
     if isinstance(value, bool):
         return "yes" if value else "no"
     if isinstance(value, float):
-        return f"{value:.1f}"
+        return f"{value:,.1f}"
+    if isinstance(value, int):
+        return f"{value:,}"
     return str(value)
 
 
 def share(part: int, whole: int) -> str:
     """ "7 of 9 (77.8%)", or "none" when there was nothing to count."""
     pct = percent(part, whole)
-    return "none in the period" if pct is None else f"{part} of {whole} ({pct:.1f}%)"
+    return "none in the period" if pct is None else f"{part:,} of {whole:,} ({pct:.1f}%)"
 
 
 def table(

@@ -12,11 +12,13 @@ it; ``fit_tables`` then sizes each table's columns to what they hold.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
 
 from docx import Document
+from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.opc.exceptions import PackageNotFoundError
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
@@ -31,7 +33,8 @@ from mailflow.reports.charts import Chart
 from mailflow.reports.tables import Report, Table, shown
 
 TEMPLATE = "monitoring_report.docx"
-CHART_WIDTH = Cm(24)
+CHART_WIDTH = Cm(21)
+NUMBER = re.compile(r"-|[0-9][0-9,]*(\.[0-9]+)?%?")
 PRIVACY = "It counts cases: it names no customer and quotes nothing a customer wrote."
 
 
@@ -88,8 +91,14 @@ def _weight(column: list[str]) -> int:
     """How wide a column wants to be: its longest cell, or its header's longest word (a header
     wraps between words), within bounds so one long text cannot squeeze the others out."""
     header, body = column[0], column[1:]
-    wanted = max([len(w) + 1 for w in header.split()] + [len(c) for c in body] + [4])
+    bold = [len(w) * 13 // 10 + 2 for w in header.split()]  # bold header letters are wider
+    wanted = max([*bold, *(len(c) + 1 for c in body), 5])
     return min(wanted, 40)
+
+
+def _numeric(text: str) -> bool:
+    """Whether a cell holds a figure ("1,234", "58.4", "-", "3 of 4 (75.0%)" is not one)."""
+    return bool(NUMBER.fullmatch(text.strip()))
 
 
 def fit_tables(data: bytes) -> bytes:
@@ -112,9 +121,13 @@ def fit_tables(data: bytes) -> bytes:
             col = OxmlElement("w:gridCol")
             col.set(qn("w:w"), str(int(w.twips)))
             grid.append(col)
-        for row in table.rows:
-            for cell, w in zip(row.cells, widths, strict=False):
+        figures = [all(_numeric(r[i]) for r in rows[1:] if i < len(r)) for i in range(columns)]
+        for number, row in enumerate(table.rows):
+            for i, (cell, w) in enumerate(zip(row.cells, widths, strict=False)):
                 cell.width = w
+                if number and figures[i] and len(rows) > 1:  # figures line up by the last digit
+                    for paragraph in cell.paragraphs:
+                        paragraph.alignment = WD_ALIGN_PARAGRAPH.RIGHT
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()

@@ -10,13 +10,21 @@ other mail.
 No storm after downtime: everything due for one person at one time becomes ONE mail: about one
 case, the case's own reminder, escalation or breach warning (the most serious kind names it,
 every deadline listed); about several, a ``notice_summary`` listing each case.
+
+No flood on a busy day either: once a person has been sent as many staff mails in the council's
+day as the rules allow (``caps.staff_notices_per_recipient_per_day``; officer notifications,
+flag notices and notices all count), their due notices are not mailed but moved to the opening
+of the next working morning (``notice_deferred`` in the audit), where they join whatever else
+falls due for them then in one mail. Nothing is lost, and a breach warning is never later than
+the next working morning.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,13 +34,13 @@ from sqlmodel import Session, col, select
 from mailflow.outbound.rows import STAFF_MAIL, domain_of, queue_mail
 from mailflow.policy.council import CouncilPolicy
 from mailflow.schedule.mails import notice_item
-from mailflow.schedule.plans import for_update, load_with_ids
+from mailflow.schedule.plans import for_update, load_many
 from mailflow.store.db import session_scope
-from mailflow.store.models import Contact, Deadline, Message, Notification
+from mailflow.store.models import Contact, Deadline, Message, Notification, Outbox
 from mailflow.store.repo import add_audit
 from mailflow.store.vocab import ContactStatus, DeadlineStatus, Direction, NoticeKind, NoticeStatus
-from mailflow.workflow.reminders import Recipient, recipient, severity
-from mailflow.workflow.state import CaseState, DeadlineState
+from mailflow.workflow.reminders import Recipient, opening, recipient, severity
+from mailflow.workflow.state import CaseState
 
 ACTOR = "scheduler"
 BATCH = 500
@@ -76,9 +84,53 @@ def send_due_notices(
         groups: dict[str, list[Due]] = {}
         for due in owed:
             groups.setdefault(due.who.address.casefold(), []).append(due)
-        for group in groups.values():
+        sent = staff_mail_today(session, policy, now) if groups else Counter()
+        cap = policy.rules.caps.staff_notices_per_recipient_per_day
+        queued = 0
+        for address, group in groups.items():
+            if sent[address] >= cap:
+                _defer(session, policy, group, cap=cap, now=now)
+                continue
             _queue(session, policy, group, holder=holder, now=now, mailboxes=mailboxes)
-        return len(groups)
+            queued += 1
+        return queued
+
+
+def staff_mail_today(session: Session, policy: CouncilPolicy, now: datetime) -> Counter[str]:
+    """Staff mails written for each address (case-folded) since the council's midnight."""
+    zone = ZoneInfo(policy.rules.council.timezone)
+    midnight = datetime.combine(now.astimezone(zone).date(), datetime.min.time(), tzinfo=zone)
+    query = select(Outbox.recipients).where(
+        col(Outbox.kind) == STAFF_MAIL,
+        col(Outbox.not_before) >= midnight,
+        col(Outbox.not_before) <= now,
+    )
+    return Counter(a.casefold() for recipients in session.exec(query) for a in recipients)
+
+
+def _defer(
+    session: Session, policy: CouncilPolicy, group: list[Due], *, cap: int, now: datetime
+) -> None:
+    """Over the day's cap: the notices wait for the next working morning, unclaimed."""
+    zone = ZoneInfo(policy.rules.council.timezone)
+    morning = opening(policy, now.astimezone(zone).date() + timedelta(days=1))
+    reason = f"{cap} staff mails already sent today: rolled into the next working morning"
+    for d in group:
+        d.row.due_at, d.row.reason = morning, reason
+        session.add(d.row)
+        add_audit(
+            session,
+            contact_id=d.contact.id,
+            actor=ACTOR,
+            event="notice_deferred",
+            detail={
+                "to": d.who.address,
+                "kind": d.row.kind.value,
+                "until": morning.isoformat(),
+                "reason": reason,
+            },
+            at=now,
+        )
 
 
 def _still_owed(
@@ -86,18 +138,26 @@ def _still_owed(
 ) -> list[Due]:
     """The claimed rows still owed; the others are cancelled or skipped, saying why."""
     today = now.astimezone(ZoneInfo(policy.rules.council.timezone)).date()
-    cases: dict[int, tuple[CaseState, dict[int, DeadlineState]]] = {}
+    # The batch's deadlines and contacts in two queries and its cases in three more, not four
+    # queries a notice.
+    contact_ids = {r.contact_id for r in rows if r.contact_id}
+    deadline_ids = [r.deadline_id for r in rows if r.deadline_id]
+    deadlines = {
+        d.id: d for d in session.exec(select(Deadline).where(col(Deadline.id).in_(deadline_ids)))
+    }
+    contacts = {
+        c.id: c for c in session.exec(select(Contact).where(col(Contact.id).in_(contact_ids)))
+    }
+    cases = load_many(session, contact_ids)
     owed: list[Due] = []
     for row in rows:
-        deadline = session.get(Deadline, row.deadline_id) if row.deadline_id else None
-        contact = session.get(Contact, row.contact_id) if row.contact_id else None
+        deadline = deadlines.get(row.deadline_id)
+        contact = contacts.get(row.contact_id)
         why = _not_owed(row, deadline, contact)
         if why is not None or deadline is None or contact is None:
             row.status, row.reason = NoticeStatus.CANCELLED, why or "no deadline"
             session.add(row)
             continue
-        if contact.id not in cases:
-            cases[contact.id or 0] = load_with_ids(session, contact)
         state, by_id = cases[contact.id or 0]
         d = by_id[deadline.id or 0]
         who = recipient(policy, state, d, row.recipient_role)

@@ -35,6 +35,16 @@ def _deadline_rows(session: Session, contact_id: int) -> list[Deadline]:
 def load_case(session: Session, contact: Contact) -> CaseState:
     """The workflow's view of a stored contact."""
     assert contact.id is not None
+    return case_state(
+        contact, _stage_rows(session, contact.id), _deadline_rows(session, contact.id)
+    )
+
+
+def case_state(
+    contact: Contact, stage_rows: list[StageRecord], deadline_rows: list[Deadline]
+) -> CaseState:
+    """The workflow's view of a contact from its rows already read (each list ordered by id),
+    so a caller handling many cases reads them in three queries, not three per case."""
     stages = tuple(
         StageState(
             number=s.number,
@@ -46,7 +56,7 @@ def load_case(session: Session, contact: Contact) -> CaseState:
             outcome=s.outcome,
             extensions=s.extensions,
         )
-        for s in _stage_rows(session, contact.id)
+        for s in stage_rows
     )
     deadlines = tuple(
         DeadlineState(
@@ -61,7 +71,7 @@ def load_case(session: Session, contact: Contact) -> CaseState:
             met_at=d.met_at,
             explain=tuple(d.explain.get("lines", [])),
         )
-        for d in _deadline_rows(session, contact.id)
+        for d in deadline_rows
     )
     return CaseState(
         reference=contact.reference,
@@ -88,6 +98,8 @@ def load_case(session: Session, contact: Contact) -> CaseState:
         outcome=contact.outcome.value if contact.outcome else None,
         closed_at=contact.closed_at,
         awaiting_since=contact.awaiting_since,
+        legal_hold=contact.legal_hold,
+        legal_hold_reason=contact.legal_hold_reason,
         stages=stages,
         deadlines=deadlines,
     )
@@ -112,6 +124,8 @@ def _apply(contact: Contact, s: CaseState) -> None:
     contact.reasons = list(s.reasons)
     contact.closed_at = s.closed_at
     contact.awaiting_since = s.awaiting_since
+    contact.legal_hold = s.legal_hold
+    contact.legal_hold_reason = s.legal_hold_reason
 
 
 def save_case(session: Session, state: CaseState, contact: Contact | None = None) -> Contact:

@@ -10,7 +10,7 @@ Conventions, so both engines hold the same thing:
   ``created_at`` and friends explicitly.
 
 ``migrations/versions/`` creates exactly these tables (0001 the case store, 0002 the scheduled
-notices); a test compares the two.
+notices, 0003 the data-protection columns); a test compares the two.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    text,
 )
 from sqlalchemy.orm import Mapper, registry
 from sqlmodel import Field, SQLModel
@@ -67,6 +68,9 @@ def table_of(model: type[StoreModel]) -> Table:
 class Contact(StoreModel, table=True):
     """One customer approach; ``is_case`` marks the ones running the complaints procedure."""
 
+    # A customer's contacts are found by address, case-blind (sender history, daily cap; 0004).
+    __table_args__ = (Index("ix_contact_customer_address_lower", text("lower(customer_address)")),)
+
     id: int | None = Field(default=None, primary_key=True)
     reference: str = Field(max_length=32, unique=True)
     council: str = Field(max_length=64, index=True)
@@ -95,6 +99,9 @@ class Contact(StoreModel, table=True):
     linked_contact_id: int | None = Field(default=None, foreign_key="contact.id")
     legal_hold: bool = False
     awaiting_since: datetime | None = Field(default=None, sa_type=AwareDateTime)
+    # Set when retention or an erasure removed the personal data (0003); facts stay.
+    anonymised_at: datetime | None = Field(default=None, sa_type=AwareDateTime)
+    legal_hold_reason: str | None = Field(default=None, sa_type=Text)
 
 
 class ReferenceCounter(StoreModel, table=True):

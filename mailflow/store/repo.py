@@ -164,15 +164,20 @@ def insert_message_once(session: Session, message: Message) -> tuple[Message, bo
     return message, True
 
 
+def message_at(session: Session, mailbox: str, uidvalidity: int, uid: int) -> Message | None:
+    """The message recorded from this IMAP position, if any: how a re-fetch is recognised."""
+    return session.exec(
+        select(Message)
+        .where(Message.mailbox == mailbox)
+        .where(Message.uidvalidity == uidvalidity)
+        .where(Message.uid == uid)
+    ).first()
+
+
 def _stored_copy(session: Session, message: Message) -> Message | None:
     """The stored row that ``message`` duplicates, if any."""
-    if None not in (message.mailbox, message.uidvalidity, message.uid):
-        by_position = session.exec(
-            select(Message)
-            .where(Message.mailbox == message.mailbox)
-            .where(Message.uidvalidity == message.uidvalidity)
-            .where(Message.uid == message.uid)
-        ).first()
+    if message.mailbox is not None and message.uidvalidity is not None and message.uid is not None:
+        by_position = message_at(session, message.mailbox, message.uidvalidity, message.uid)
         if by_position is not None:
             return by_position
     return session.exec(

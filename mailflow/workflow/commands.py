@@ -11,6 +11,10 @@ One command a line, at the top of the reply, before any other text (names in any
     #escalate                    open the next stage (or signpost the Ombudsman after the last)
     #close                       close the case
     #action TEXT                 a lesson learnt or procedure change, for reports
+    #await TEXT                  ask the customer TEXT; the response clock stops until they
+                                 answer, where the rules pause it (Stafford 8 Stages 2, 3)
+    #hold REASON                 a legal hold: the case is never expired or erased until released
+    #release                     lift the legal hold
 
 The text below the commands goes to the customer: inside the stage reply or holding letter
 mail when ``#outcome`` or ``#extend`` sends one, else as a reply of its own. A reply is all or
@@ -31,6 +35,7 @@ from mailflow.policy.council import CouncilPolicy
 from mailflow.policy.schema import PER_SERVICE_ROLES, Extension, Person
 from mailflow.workflow.actions import Action, Audit, SendMail
 from mailflow.workflow.events import OfficerReplied
+from mailflow.workflow.pauses import NoPause, ask_customer
 from mailflow.workflow.progress import escalate
 from mailflow.workflow.responses import Refused, extend, hand_over, reclassify, respond
 from mailflow.workflow.state import CaseState
@@ -47,11 +52,12 @@ SYNTAX: dict[str, tuple[str, str]] = {  # name: (argument pattern, usage shown w
     "escalate": (r"", "nothing after it"),
     "close": (r"", "nothing after it"),
     "action": (r"\S.*", "the lesson learnt or the change made"),
+    "await": (r"\S.*", "the question the customer is asked"),
+    "hold": (r"\S.*", "the reason for the legal hold"),
+    "release": (r"", "nothing after it"),
 }
-# Roles that may act on any case of their service besides the officer it is assigned to.
-ACTING_ROLES = ("head_of_service", "customer_services_manager", "chief_executive")
 # Customer mails that carry an officer's decision or words: sent without Auto-Submitted.
-HUMAN_PURPOSES = ("officer_reply", "stage_reply", "extension")
+HUMAN_PURPOSES = ("officer_reply", "stage_reply", "extension", "information_request")
 
 
 @dataclass(frozen=True)
@@ -110,10 +116,12 @@ def directory_person(policy: CouncilPolicy, address: str) -> Person | None:
 
 
 def may_act(policy: CouncilPolicy, state: CaseState, sender: str) -> bool:
-    """The assigned officer, the stage owner, and the acting roles of the case's service."""
+    """The assigned officer, the stage owner, and the rules' acting roles of the case's service
+    (``officer_replies.acting_roles``)."""
     current = state.current_stage()
     allowed = {state.assigned_to, current.owner_address if current else None}
-    allowed |= {p.address for r in ACTING_ROLES if (p := policy.person(r, state.service))}
+    roles = policy.rules.officer_replies.acting_roles
+    allowed |= {p.address for r in roles if (p := policy.person(r, state.service))}
     return sender.casefold() in {a.casefold() for a in allowed if a}
 
 
@@ -289,6 +297,36 @@ def _close(
     return state, [Audit(event="closed", detail={"by": ev.sender})]
 
 
+def _await(
+    policy: CouncilPolicy, state: CaseState, c: Command, ev: OfficerReplied
+) -> tuple[CaseState, list[Action]]:
+    question = f"{c.argument}\n\n{ev.text}".strip() if ev.text.strip() else c.argument
+    try:
+        return ask_customer(policy, state, question, by=ev.sender, at=ev.received_at)
+    except NoPause as exc:
+        raise Refused(str(exc)) from None
+
+
+def _hold(
+    policy: CouncilPolicy, state: CaseState, c: Command, ev: OfficerReplied
+) -> tuple[CaseState, list[Action]]:
+    """A legal hold (litigation, an Ombudsman or police inquiry) stops retention and erasure."""
+    if state.legal_hold:
+        raise Refused(f"the case is already under legal hold ({state.legal_hold_reason or '-'})")
+    state = replace(state, legal_hold=True, legal_hold_reason=c.argument)
+    return state, [Audit(event="legal_hold_set", detail={"reason": c.argument, "by": ev.sender})]
+
+
+def _release(
+    policy: CouncilPolicy, state: CaseState, c: Command, ev: OfficerReplied
+) -> tuple[CaseState, list[Action]]:
+    if not state.legal_hold:
+        raise Refused("the case is not under legal hold")
+    detail = {"reason": state.legal_hold_reason, "by": ev.sender}
+    state = replace(state, legal_hold=False, legal_hold_reason=None)
+    return state, [Audit(event="legal_hold_released", detail=detail)]
+
+
 APPLY: dict[str, Apply] = {
     "outcome": _outcome,
     "extend": _extend,
@@ -299,4 +337,7 @@ APPLY: dict[str, Apply] = {
     "escalate": _escalate,
     "close": _close,
     "action": _action,
+    "await": _await,
+    "hold": _hold,
+    "release": _release,
 }

@@ -12,7 +12,7 @@ from dataclasses import replace
 from datetime import datetime
 
 from mailflow.policy.council import CouncilPolicy
-from mailflow.policy.deadlines import plan, plan_correspondence
+from mailflow.policy.deadlines import plan, plan_correspondence, with_response
 from mailflow.policy.routing import Routing, route
 from mailflow.workflow.actions import Action, Audit, SendMail
 from mailflow.workflow.events import ContactReceived
@@ -103,6 +103,9 @@ def _outside_procedure(
         p = plan_correspondence(
             policy, kind=state.kind, channel=state.channel, received=ev.received_at
         )
+        if r.respond is not None:  # a request route's own clock (a subject access request)
+            p = with_response(policy, p, r.respond, ev.received_at)
+            state = state.with_flag(r.flag) if r.flag else state
         state = replace(state, deadlines=deadline_states(policy, p))
         template = CUSTOMER_TEMPLATES[spec.reply]
         letters = ("compliment_thanks",) if spec.reply == "thanks_passed_on" else ()
@@ -124,6 +127,7 @@ def _outside_procedure(
                 to=(owner.address,),
                 to_customer=False,
                 stage=state.stage,
+                letters=letters,  # the letter that went to the customer (issue 4 item 4)
             )
         )
     return state, actions

@@ -14,7 +14,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from mailflow.policy.council import CouncilPolicy
-from mailflow.workflow.actions import Action, Audit
+from mailflow.workflow.actions import Action, Audit, SendMail
 from mailflow.workflow.events import AwaitingCustomer
 from mailflow.workflow.state import CaseState, DeadlineState
 
@@ -45,6 +45,44 @@ def await_customer(
     state = replace(state, status="awaiting_customer", awaiting_since=at, deadlines=deadlines)
     detail = {"what": what, "clock": "paused" if paused else "running"}
     return state, [Audit(event="awaiting_customer", detail=detail)]
+
+
+class NoPause(Exception):
+    """The officer asked to pause a clock the rules keep running; the message says why."""
+
+
+def ask_customer(
+    policy: CouncilPolicy, state: CaseState, question: str, *, by: str, at: datetime
+) -> tuple[CaseState, list[Action]]:
+    """An officer's ``#await``: the question goes to the customer and the response clock of the
+    stage stops until they answer (their reply resumes it: ``resume``).
+
+    Only where the stage's rules set ``pause_awaiting_customer`` (Stafford 8 Stages 2 and 3:
+    "this timescale may vary if additional information is required from the complainant");
+    elsewhere ``NoPause``: the officer may still ask by a plain reply, with the clock running.
+    """
+    if state.status == "awaiting_customer":
+        raise NoPause("the case is already waiting for the customer's answer")
+    if state.status != "open":
+        raise NoPause("the case is closed")
+    if not pauses(policy, state):
+        where = f"stage {state.stage}" if state.stage is not None else "this contact"
+        raise NoPause(
+            f"the rules do not pause the response clock at {where}:"
+            " ask by a plain reply, and the date stays as it is"
+        )
+    if not any(d.purpose == "respond" and d.stage == state.stage for d in state.open_deadlines()):
+        raise NoPause("no response date is running at this stage")
+    state, actions = await_customer(policy, state, at, question)
+    ask = SendMail(
+        purpose="information_request",
+        template="information_request",
+        to=(state.customer_address,),
+        to_customer=True,
+        stage=state.stage,
+        context={"officer_text": question, "by": by},
+    )
+    return state, [*actions, ask]
 
 
 def awaiting_customer(

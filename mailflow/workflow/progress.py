@@ -20,6 +20,11 @@ from mailflow.workflow.state import CaseState, DeadlineState, StageState
 
 ACKNOWLEDGING = ("acknowledgement", "foi_acknowledgement")
 FINAL = ("comment_thanks", "compliment_thanks", "signpost")
+# Mail carrying an officer's own words or decision: it acknowledges the contact too, so an
+# officer who answers in full before the automatic acknowledgement went out is not reminded to
+# acknowledge. To a contact outside any procedure, the officer's reply is the reply its
+# correspondence standard asks for ("reply to you within five working days": Stafford 6).
+ANSWERING = ("officer_reply", "stage_reply", "extension", "information_request")
 
 
 def _meet(
@@ -40,9 +45,13 @@ def mail_sent(
         )
         state = replace(state, deadlines=deadlines, status="closed", closed_at=ev.sent_at)
         return state, [Audit(event="closed", detail={"by": ev.purpose})]
-    if ev.purpose not in ACKNOWLEDGING:
+    if ev.purpose not in ACKNOWLEDGING + ANSWERING:
         return state, []
-    deadlines = tuple(_meet(d, ev.stage, ("acknowledge",), ev.sent_at) for d in state.deadlines)
+    purposes: tuple[str, ...] = ("acknowledge",)
+    if ev.purpose == "officer_reply" and ev.stage is None and not state.is_case:
+        purposes = ("acknowledge", "respond")
+    before = state.deadlines
+    deadlines = tuple(_meet(d, ev.stage, purposes, ev.sent_at) for d in before)
     stages = tuple(
         replace(s, acknowledged_at=ev.sent_at)
         if s.number == ev.stage and s.acknowledged_at is None
@@ -50,7 +59,15 @@ def mail_sent(
         for s in state.stages
     )
     state = replace(state, deadlines=deadlines, stages=stages)
-    return _replan_from_acknowledgement(policy, state, ev), []
+    if ev.purpose in ACKNOWLEDGING:
+        return _replan_from_acknowledgement(policy, state, ev), []
+    met = [d for d in deadlines if d not in before]
+    if not met:  # already acknowledged: an extension must not re-date its own new date
+        return state, []
+    if any(d.purpose == "acknowledge" for d in met):
+        state = _replan_from_acknowledgement(policy, state, ev)
+    detail = {"by": ev.purpose, "met": [f"{d.purpose} (stage {d.stage})" for d in met]}
+    return state, [Audit(event="deadline_met", detail=detail)]
 
 
 def _replan_from_acknowledgement(

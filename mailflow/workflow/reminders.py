@@ -13,7 +13,7 @@ working hours on a day the council is open, so nothing is mailed at night or at 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from mailflow.policy.council import CouncilPolicy
@@ -125,8 +125,18 @@ def opening(policy: CouncilPolicy, day: date) -> datetime:
     return policy.calendar().next_working_time(local, hours.opens, hours.closes)
 
 
+Instants = dict[tuple[str, date, int | None, int | None], datetime]
+"""A caller's memo of ``step_instant`` by (calendar, due date, before, after): planning many
+deadlines, most share a handful of due dates."""
+
+
 def plan_notices(
-    policy: CouncilPolicy, state: CaseState, deadline: DeadlineState, *, since: datetime
+    policy: CouncilPolicy,
+    state: CaseState,
+    deadline: DeadlineState,
+    *,
+    since: datetime,
+    instants: Instants | None = None,
 ) -> tuple[Notice, ...]:
     """The notices a running deadline is owed from ``since`` on (earlier ones are not owed).
 
@@ -140,8 +150,10 @@ def plan_notices(
     if entry is None:
         return ()
     best: dict[tuple[str, datetime], Notice] = {}
+    memo: Instants = {} if instants is None else instants
     for step in entry.steps:
-        at = step_instant(policy, deadline, step)
+        when = (deadline.calendar, deadline.due_date, step.before, step.after)
+        at = memo.get(when) or memo.setdefault(when, step_instant(policy, deadline, step))
         if at < since or (step.before is not None and at >= deadline.due_at):
             continue
         for role in step.to:
@@ -177,3 +189,27 @@ def next_working_time(policy: CouncilPolicy, instant: datetime) -> datetime:
 def at_local(policy: CouncilPolicy, day: date, clock: time) -> datetime:
     """``day`` at wall-clock ``clock`` in the council's time zone."""
     return datetime.combine(day, clock, tzinfo=ZoneInfo(policy.rules.council.timezone))
+
+
+# The staff mail the scheduler writes: it goes out in working hours only, retries included.
+NOTICE_MAILS = (*NOTICE_KINDS, "notice_summary", "overdue_digest")
+# Of those, the ones that may say a deadline lapsed: a retry never waits past the next morning.
+URGENT_MAILS = ("breach_warning", "notice_summary")
+
+
+def retry_instant(
+    policy: CouncilPolicy, purpose: str | None, now: datetime, wanted: datetime
+) -> datetime:
+    """When a notice that failed to send at ``now`` is tried again, for a retry policy that
+    wanted ``wanted``: never outside working hours (issue 5: reminders "never at midnight or
+    weekends"), and a breach warning no later than the next working morning ("never delayed
+    past the next working morning") however long the backoff has grown. Other mail: as wanted.
+    """
+    if purpose not in NOTICE_MAILS:
+        return wanted
+    at = next_working_time(policy, wanted)
+    if purpose in URGENT_MAILS:
+        today = now.astimezone(ZoneInfo(policy.rules.council.timezone)).date()
+        morning = opening(policy, today + timedelta(days=1))
+        at = min(at, morning)
+    return at

@@ -113,6 +113,7 @@ def open_stage(
                 to=(address,),
                 to_customer=False,
                 stage=number,
+                letters=letters,  # the officer sees the letter the customer was sent
             )
         )
     return state, actions

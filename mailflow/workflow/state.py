@@ -72,6 +72,8 @@ class CaseState:
     outcome: str | None = None
     closed_at: datetime | None = None
     awaiting_since: datetime | None = None
+    legal_hold: bool = False  # set by #hold: never expired or erased while set
+    legal_hold_reason: str | None = None
     stages: tuple[StageState, ...] = field(default_factory=tuple)
     deadlines: tuple[DeadlineState, ...] = field(default_factory=tuple)
 

@@ -57,9 +57,9 @@ def landscape(doc: DocumentObject) -> None:
         setattr(section, side, Cm(1.5))
 
 
-def para(doc: DocumentObject, text: str, style: str = "Normal") -> None:
-    """One paragraph."""
-    doc.add_paragraph(text, style=style)
+def para(doc: DocumentObject, text: str, style: str = "Normal", *, keep: bool = False) -> None:
+    """One paragraph; ``keep`` holds it on the page of the next (a chart and its caption)."""
+    doc.add_paragraph(text, style=style).paragraph_format.keep_with_next = keep or None
 
 
 def repeat_header(row: object) -> None:
@@ -114,7 +114,7 @@ def build() -> DocumentObject:
     para(doc, "{{ t.note }}", "Table Note")
     para(doc, "{%p endfor %}")
     para(doc, "{%p for chart in section.charts %}")
-    para(doc, "{{ chart.image }}")
+    para(doc, "{{ chart.image }}", keep=True)
     para(doc, "{{ chart.caption }}", "Table Note")
     para(doc, "{%p endfor %}")
     para(doc, "{%p endfor %}")

@@ -62,3 +62,8 @@ async def eventually(predicate: object, timeout: float, what: str = "") -> float
             raise AssertionError(f"{what or 'condition'} not reached within {timeout} s")
         await asyncio.sleep(0.1)
     return loop.time() - started
+
+
+def failing_checks(daemon: app.Daemon) -> dict[str, str]:
+    """The daemon's health checks (``/healthz``) that fail now: name to detail."""
+    return {c.name: c.detail for c in daemon.health_checks() if not c.ok}

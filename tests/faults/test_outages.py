@@ -6,7 +6,8 @@ The issue asks for a 60 s Dovecot outage and 5 minutes of SMTP refusals; CI uses
 
     MAILFLOW_FAULT_IMAP_OUTAGE=60 MAILFLOW_FAULT_SMTP_REFUSAL=300 .venv/bin/pytest tests/faults
 
-Health-check reporting of each fault belongs to issue 7; here the watcher's own state is checked.
+The health check (``/healthz``, ``mailflow health``) reports each fault while it lasts, within a
+bounded time, and is healthy again once the fault is over.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
 
@@ -36,14 +37,21 @@ from tests.faults.harness import (
     throwaway_postgres,
     write_config,
 )
-from tests.faults.inprocess import eventually, quick_timings, running
+from tests.faults.inprocess import eventually, failing_checks, quick_timings, running
 from tests.faults.mails import message_id, variants
 from tests.servers.dovecot import Dovecot, Mailbox
 from tests.servers.smtp import SmtpSink
 
 IMAP_OUTAGE = float(os.environ.get("MAILFLOW_FAULT_IMAP_OUTAGE", "10"))
+PG_OUTAGE = float(os.environ.get("MAILFLOW_FAULT_PG_OUTAGE", "5"))
 SMTP_REFUSAL = float(os.environ.get("MAILFLOW_FAULT_SMTP_REFUSAL", "4"))
 USER = "complaints@council.test"
+
+
+def smtp_down(failing: dict[str, str]) -> bool:
+    """The health check reports mail waiting to retry, no longer because of a 451."""
+    detail = failing.get("delivery", "")
+    return "waiting to retry" in detail and "451" not in detail
 
 
 def every_mail_delivered(store: Store, sink: SmtpSink, mailbox: Mailbox) -> None:
@@ -80,6 +88,9 @@ async def test_dovecot_stopped_under_idle_loses_nothing_and_catches_up_after(
         down_at = time.monotonic()
         await eventually(lambda: watcher.state.phase is Phase.RECONNECTING, 30, "noticed")
         assert watcher.state.last_error
+        reported = await eventually(
+            lambda: "mailbox complaints" in failing_checks(daemon), 30, "health reports IMAP"
+        )
         await asyncio.sleep(max(0.0, IMAP_OUTAGE - (time.monotonic() - down_at)))
         copies_waiting = store.outbox().copies_unsettled
         await asyncio.to_thread(private_dovecot.start)
@@ -89,11 +100,13 @@ async def test_dovecot_stopped_under_idle_loses_nothing_and_catches_up_after(
         )
         await eventually(store.drained, 90, "outbox drained")
         assert watcher.state.phase in (Phase.IDLE, Phase.CONNECTED)
+        await eventually(lambda: failing_checks(daemon) == {}, 30, "healthy again")
     assert store.recorded() == (24, 24)
     every_mail_delivered(store, smtp_sink, mailbox)
     fault_report(
         f"IMAP down {IMAP_OUTAGE:.0f} s under IDLE; {copies_waiting} Sent copies waited; "
-        f"new mail recorded {took:.1f} s after the restart"
+        f"new mail recorded {took:.1f} s after the restart; health reported it {reported:.1f} s"
+        " after the watcher noticed"
     )
 
 
@@ -114,19 +127,23 @@ async def test_smtp_refusing_then_down_delays_mail_but_sends_each_once_it_accept
         mails = variants(8, run="smtp-refusal")
         config = write_config(tmp_path, mailbox, sink)
         store = Store(sqlite_url(tmp_path))
-        async with running(config, PASSWORD_ENV, mailbox.password):
+        async with running(config, PASSWORD_ENV, mailbox.password) as daemon:
             await asyncio.to_thread(append_all, mailbox, mails)
             await eventually(lambda: store.recorded()[0] == len(mails), 60, "recorded")
+            await eventually(
+                lambda: "451" in failing_checks(daemon).get("delivery", ""), 30, "health: 451"
+            )
             await asyncio.sleep(SMTP_REFUSAL)
             refused = store.mail_rows()
             assert sink.messages == []
             assert all(r.status.value in ("pending", "claimed") for r in refused)
             assert any("451" in (r.last_error or "") for r in refused)
             sink.stop()  # now down: connections refused
-            await asyncio.sleep(2)
+            await eventually(lambda: smtp_down(failing_checks(daemon)), 30, "health: SMTP down")
             sink = SmtpSink(port=sink.port)  # back, accepting
             sink.start()
             await eventually(store.drained, 90, "outbox drained")
+            await eventually(lambda: failing_checks(daemon) == {}, 30, "healthy again")
         attempts = max(r.attempts for r in refused)
         every_mail_delivered(store, sink, mailbox)
         arrivals = Counter(message_id(m.data) for m in sink.messages)
@@ -195,4 +212,53 @@ async def test_postgres_sessions_terminated_mid_batch_lose_and_quarantine_nothin
     fault_report(
         f"{len(cuts)} rounds of pg_terminate_backend ended {ended} sessions mid-batch; "
         f"{len(rows)} mails, {doubled} sent twice"
+    )
+
+
+@pytest.mark.dovecot
+@pytest.mark.postgres
+async def test_postgres_refusing_connections_is_reported_and_everything_recorded_after(
+    tmp_path: Path,
+    mailbox: Mailbox,
+    smtp_sink: SmtpSink,
+    monkeypatch: pytest.MonkeyPatch,
+    postgres_admin: object,
+    fault_report: Callable[[str], None],
+) -> None:
+    """Fault: the database refuses connections for a while, as PostgreSQL does while it
+    restarts; the health check reports it while it lasts, and afterwards every message that
+    arrived meanwhile is recorded once and every mail delivered."""
+    quick_timings(monkeypatch)
+    before, during = variants(6, run="pg-down-a"), variants(6, run="pg-down-b")
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT", poolclass=NullPool)
+    with throwaway_postgres() as url:
+        config = write_config(tmp_path, mailbox, smtp_sink, database=url)
+        store = Store(url)
+        database = str(make_url(url).database)
+        async with running(config, PASSWORD_ENV, mailbox.password) as daemon:
+            await asyncio.to_thread(append_all, mailbox, before)
+            await eventually(lambda: store.recorded()[0] == len(before), 60, "first batch")
+            await eventually(store.drained, 90, "first mail sent")
+            with admin.connect() as connection:
+                connection.execute(text(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS false'))
+                terminate_backends(connection, database, spare_reader=False)
+            store.dispose()
+            reported = await eventually(
+                lambda: "database" in failing_checks(daemon), 30, "health reports the database"
+            )
+            await asyncio.to_thread(append_all, mailbox, during)
+            await asyncio.sleep(PG_OUTAGE)
+            with admin.connect() as connection:
+                connection.execute(text(f'ALTER DATABASE "{database}" ALLOW_CONNECTIONS true'))
+            total = len(before) + len(during)
+            await eventually(lambda: store.recorded()[0] == total, 90, "second batch")
+            await eventually(store.drained, 90, "outbox drained")
+            await eventually(lambda: failing_checks(daemon) == {}, 30, "healthy again")
+        assert store.recorded() == (total, total)
+        every_mail_delivered(store, smtp_sink, mailbox)
+        store.dispose()
+    admin.dispose()
+    fault_report(
+        f"PostgreSQL refused connections for {PG_OUTAGE:.0f} s; health reported it within "
+        f"{reported:.1f} s; {total} messages recorded once, every mail delivered"
     )

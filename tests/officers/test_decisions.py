@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 
 from mailflow.policy.council import CouncilPolicy
+from mailflow.policy.validate import problems
 from mailflow.workflow.actions import Audit, SendMail
 from mailflow.workflow.decide import Decision
 from mailflow.workflow.state import CaseState
@@ -272,3 +273,49 @@ def test_one_bad_command_refuses_the_whole_reply(stafford: CouncilPolicy) -> Non
     d = reply(stafford, state, "#outcome upheld", "#clsoe", text="Sorry for the trouble.")
     assert "#clsoe is not a command" in refused(d, state)
     assert [c["command"] for c in audits(d, "officer_command")] == ["outcome", "clsoe"]
+
+
+def test_who_else_may_act_is_the_rules_files_acting_roles(stafford: CouncilPolicy) -> None:
+    """Stafford 8 Stage 2 and 11: by default the Head of Service, the Customer Services Manager
+    and the Chief Executive may act; a council that names only the Head of Service in
+    ``officer_replies.acting_roles`` refuses the Customer Services Manager."""
+    assert stafford.rules.officer_replies.acting_roles == [
+        "head_of_service",
+        "customer_services_manager",
+        "chief_executive",
+    ]
+    state = new_case(stafford)
+    chief = "chief.executive@stafford.example"
+    assert mails(reply(stafford, state, "#note seen", sender=chief)) == []
+    narrow = stafford.rules.model_copy(
+        update={
+            "officer_replies": stafford.rules.officer_replies.model_copy(
+                update={"acting_roles": ["head_of_service"]}
+            )
+        }
+    )
+    policy = replace(stafford, rules=narrow)
+    manager = "customer.services.manager@stafford.example"
+    assert "is not the officer dealing" in refused(
+        reply(policy, state, "#note seen", sender=manager), state
+    )
+    assert (
+        mails(reply(policy, state, "#note seen", sender="head.operations@stafford.example")) == []
+    )
+
+
+def test_an_acting_role_missing_from_the_directory_is_a_rules_error(
+    stafford: CouncilPolicy,
+) -> None:
+    """``mailflow check-rules`` names the line: a role nobody holds can never act."""
+    rules = stafford.rules.model_copy(
+        update={
+            "officer_replies": stafford.rules.officer_replies.model_copy(
+                update={"acting_roles": ["head_of_service", "deputy_head"]}
+            )
+        }
+    )
+    assert (
+        "officer_replies.acting_roles[1]",
+        "role 'deputy_head' is not in directory.roles (nor a per-service role)",
+    ) in problems(rules)

@@ -123,3 +123,53 @@ def test_the_holding_letter_gives_the_new_date_and_the_reason(chorley: CouncilPo
         "We are sorry that we cannot give you a full response within our usual timescale." in words
     )
     assert "27 November 2026" in words and "The contractor's report is late." in words
+
+
+def letter_words(message: EmailMessage) -> list[tuple[str, str]]:
+    """Each attached letter's file name and text, read back with python-docx."""
+    out = []
+    for part in message.iter_attachments():
+        document = Document(io.BytesIO(part.get_content()))
+        out.append((str(part.get_filename()), " ".join(p.text for p in document.paragraphs)))
+    return out
+
+
+def test_the_officer_notification_attaches_the_letter_the_customer_was_sent(
+    stafford: CouncilPolicy,
+) -> None:
+    """Issue 4 (officer notification): the handling officer gets "the letter that went out",
+    the same acknowledgement letter, naming the same reference and response date."""
+    d = decide(stafford, None, _complaint_event(), MONDAY)
+    state = d.state
+    to_customer = letter_words(composed(stafford, state, mail(d.actions, "acknowledgement")))
+    notice = composed(stafford, state, mail(d.actions, "officer_notification"))
+    to_officer = letter_words(notice)
+    assert [name for name, _ in to_officer] == ["SBC-2026-00042-acknowledgement.docx"]
+    assert to_officer == to_customer
+    assert "SBC-2026-00042" in to_officer[0][1]
+    text = " ".join(str(notice.get_body(("plain",)).get_content()).split())  # type: ignore[union-attr]
+    assert "The letter the customer was sent is attached" in text
+
+
+def test_the_next_stage_owner_gets_the_stage_acknowledgement_letter(
+    stafford: CouncilPolicy,
+) -> None:
+    """On escalation the new owner's notification carries the stage 2 acknowledgement letter."""
+    d = reply(stafford, new_case(stafford), "#escalate")
+    notice = mail(d.actions, "officer_notification")
+    assert notice.letters == mail(d.actions, "acknowledgement").letters == ("acknowledgement",)
+    [(name, words)] = letter_words(composed(stafford, d.state, notice))
+    assert name == "SBC-2026-00042-acknowledgement.docx" and "stage 2" in words.lower()
+
+
+def _complaint_event() -> ContactReceived:
+    return ContactReceived(
+        reference="SBC-2026-00042",
+        message_id="<m@c.example>",
+        sender=CUSTOMER,
+        sender_name="Jane Smith",
+        subject="Missed bin collection again",
+        channel="email",
+        received_at=MONDAY,
+        classified=Classified(kind="complaint", service="waste"),
+    )

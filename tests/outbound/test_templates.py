@@ -31,6 +31,7 @@ NOT_FROM_THE_WORKFLOW = (
     "quarantine_notice",  # the pipeline
     "bounce_notice",  # the outbox worker
     *("reminder", "escalation", "breach_warning", "notice_summary", "overdue_digest"),  # schedule
+    "monitoring_report",  # the report deliveries (mailflow.schedule.reports)
 )
 CONTACTS: list[dict[str, object]] = [
     {"kind": "complaint"},
@@ -72,6 +73,7 @@ OFFICER_REPLIES = (
     ("#assign customer_services_manager",),
     ("#outcome partly_upheld",),
     ("#escalate",),
+    ("#await Could you send us a photo of the bin?",),  # refused where stages do not pause
     ("#outcome not_upheld",),
     ("#bogus",),
 )
@@ -150,6 +152,8 @@ def test_every_mail_the_workflow_asks_for_renders_in_plain_words(council: str) -
     shipped = {p.name.split(".")[0] for p in MAIL_TEMPLATES.glob("[a-z]*.txt.j2")}
     if not policy.procedure("complaints").copy_response_to:
         shipped.discard("response_copy")  # only councils that copy responses (Chorley) send it
+    if not any(s.pause_awaiting_customer for s in policy.procedure("complaints").stages):
+        shipped.discard("information_request")  # #await: only where a stage's clock pauses
     assert seen | set(NOT_FROM_THE_WORKFLOW) == shipped
 
 

@@ -12,9 +12,8 @@ from sqlmodel import select
 
 from mailflow.errors import PolicyError
 from mailflow.outbound.context import mail_context
-from mailflow.outbound.templates import render_mail
+from mailflow.outbound.templates import bundled_templates_dir, render_mail
 from mailflow.reports.delivery import due_reports, send_report
-from mailflow.reports.files import reports_templates_dir
 from mailflow.reports.ombudsman import record_ombudsman_decision
 from mailflow.reports.periods import parse_period
 from mailflow.store.blobs import BlobStore
@@ -58,7 +57,7 @@ def test_report_is_queued_once_per_period_with_the_document_kept(
 
 
 def test_the_report_mail_template_renders_for_the_outbox(chorley_db: Seeded) -> None:
-    """The mail waiting in templates/reports/mail renders with the worker's own context."""
+    """The report's mail in templates/mail renders with the worker's own context."""
     payload = {
         "purpose": "monitoring_report",
         "template": "monitoring_report",
@@ -70,7 +69,7 @@ def test_the_report_mail_template_renders_for_the_outbox(chorley_db: Seeded) -> 
         },
     }
     ctx = mail_context(chorley_db.policy, None, payload, now=AFTER_NOVEMBER, for_staff=True)
-    words = render_mail(reports_templates_dir() / "mail", "monitoring_report", ctx)
+    words = render_mail(bundled_templates_dir() / "mail", "monitoring_report", ctx)
     assert words.subject.endswith("monitoring report: November 2026")
     assert "- Avoidable contact: 3 of 10 (30.0%)" in words.text
     assert "chorley-monitoring-2026-11.docx" in words.html

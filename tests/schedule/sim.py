@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine
 from sqlmodel import col, select
 
+from mailflow.errors import TemporaryDeliveryError
 from mailflow.outbound import claims
 from mailflow.outbound.backends import OutgoingMail
 from mailflow.outbound.memory import MemoryBackend
@@ -95,13 +96,19 @@ class RecordingBackend(MemoryBackend):
         super().__init__()
         self.clock = clock
         self.log: list[Sent] = []
+        self.refuse_notices_until: datetime | None = None  # the server is down for notices
+        self.refused: list[datetime] = []
 
     async def deliver(self, mail: OutgoingMail) -> None:
-        await super().deliver(mail)
         message = message_from_bytes(mail.data, policy=email_policy.default)
         assert isinstance(message, EmailMessage)
         subject = str(message["Subject"]).split("] ", 1)[-1]
         kind = next((k for p, k in NOTICE_SUBJECTS.items() if subject.startswith(p)), None)
+        down = self.refuse_notices_until
+        if kind is not None and down is not None and self.clock.now < down:
+            self.refused.append(self.clock.now.astimezone(LONDON))
+            raise TemporaryDeliveryError("421 4.3.2 service not available (simulated)")
+        await super().deliver(mail)
         self.log.append(Sent(self.clock.now.astimezone(LONDON), mail.recipients, kind, message))
 
 
@@ -255,6 +262,23 @@ class World:
             await self.settle()
             if self.notifier.next_wake(self.clock.now) == self.clock.now:
                 self.clock.now += timedelta(seconds=1)
+        self.clock.now = max(until, self.clock.now)
+
+    async def retry_until(self, until: datetime) -> None:
+        """Move time on to ``until`` through the outbox's own retry instants as well."""
+        for _ in range(1_000):
+            wakes = [
+                t
+                for t in (
+                    self.notifier.next_wake(self.clock.now),
+                    claims.next_due(self.engine, kinds=("staff_mail", "customer_mail")),
+                )
+                if t is not None and t <= until
+            ]
+            if not wakes:
+                break
+            self.clock.now = max(min(wakes), self.clock.now + timedelta(seconds=1))
+            await self.settle()
         self.clock.now = max(until, self.clock.now)
 
     # --- what happened --------------------------------------------------------------------

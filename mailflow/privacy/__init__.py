@@ -1,0 +1,1 @@
+"""Data protection: retention, erasure and subject access under UK GDPR."""
