@@ -40,9 +40,11 @@ class NoticeScheduler:
         resync: timedelta = timedelta(minutes=5),
         pause: timedelta = timedelta(seconds=1),
         debounce: timedelta = timedelta(seconds=5),
+        retry: timedelta = timedelta(seconds=30),
     ) -> None:
         self.notifier, self._clock, self._on_queued = notifier, clock, on_queued
         self._resync, self._pause, self._debounce = resync, pause, debounce
+        self._retry = retry
         # APScheduler logs every job added, run and removed at INFO: one line per wake-up.
         logging.getLogger("apscheduler").setLevel(logging.WARNING)
         self._aps = AsyncIOScheduler(timezone=UTC)
@@ -102,7 +104,6 @@ class NoticeScheduler:
         """One job run: a notifier round, then the next wake-up (soon, if poked meanwhile)."""
         async with self._lock:
             self._again = False
-            tick = None
             try:
                 tick = await asyncio.to_thread(self.notifier.tick, self._clock())
             except asyncio.CancelledError:
@@ -112,8 +113,11 @@ class NoticeScheduler:
                 return
             except Exception:  # the database is down, say: try again after a pause
                 log.exception("notice round failed", extra={"event": "schedule.failed"})
-            self.last = tick or self.last
-            if tick is not None and tick.queued and self._on_queued is not None:
+                # Not a full resync later: what fell due meanwhile goes out soon after recovery.
+                self._plan(min(self._retry, self._resync))
+                return
+            self.last = tick
+            if tick.queued and self._on_queued is not None:
                 self._on_queued()
             delay = self._delay(tick)
             self._plan(min(delay, self._debounce) if self._again else delay)

@@ -7,13 +7,14 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
 from mailflow.app import Daemon
 from mailflow.config import Config
 from mailflow.policy.council import CouncilPolicy
 from mailflow.schedule import plans
-from mailflow.schedule.notifier import Notifier
+from mailflow.schedule.notifier import Notifier, Tick
 from mailflow.schedule.scheduler import JOB_ID, NoticeScheduler
 from mailflow.schedule.wake import Wake
 from mailflow.store.db import session_scope
@@ -117,3 +118,44 @@ async def test_sighup_reload_recomputes_and_hands_the_new_rules_to_the_scheduler
     before = daemon.policy
     await daemon.reload_rules()
     assert daemon.policy is before
+
+
+class _FailingOnce(Notifier):
+    """A notifier whose first round fails as a round does when the database is unreachable."""
+
+    failures = 1
+
+    def tick(self, now: datetime) -> Tick:
+        if self.failures:
+            self.failures -= 1
+            raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+        return super().tick(now)
+
+
+async def test_a_failed_round_is_retried_after_the_retry_pause_not_the_resync(
+    sqlite_engine: Engine, stafford: CouncilPolicy
+) -> None:
+    """The database refuses the first round: the reminder already due still goes out, after
+    the short retry pause rather than the five-minute resync."""
+    w = World(sqlite_engine, stafford, SimClock(local(2026, 12, 7, 10)))
+    w.receive("a")
+    await w.settle()
+    queued = asyncio.Event()
+    scheduler = NoticeScheduler(
+        _FailingOnce(sqlite_engine, stafford, holder="aps"),
+        clock=lambda: local(2026, 12, 17, 10),
+        on_queued=queued.set,
+        resync=timedelta(minutes=5),
+        retry=timedelta(seconds=0.3),
+    )
+    stop = asyncio.Event()
+    task = asyncio.create_task(scheduler.run(stop))
+    try:
+        await asyncio.wait_for(queued.wait(), timeout=5)
+        with session_scope(sqlite_engine) as session:
+            sent = [r.kind for r in session.exec(select(Notification)) if r.status == "sent"]
+        assert sent == ["reminder"]
+        assert scheduler.notifier.failures == 0  # type: ignore[attr-defined]
+    finally:
+        stop.set()
+        await task
