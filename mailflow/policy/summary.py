@@ -14,7 +14,10 @@ from mailflow.policy.schema import Clock
 def _clock(clock: Clock | None) -> str:
     if clock is None:
         return "-"
-    unit = "wd" if clock.unit == "working_days" else "months"
+    if clock.unit == "working_days":
+        unit = "wd"
+    else:
+        unit = "calendar month" if clock.days == 1 else "calendar months"
     start = " from ack" if clock.start == "acknowledgement" else ""
     cal = f" [{clock.calendar}]" if clock.calendar else ""
     return f"{clock.days} {unit}{start}{cal}"

@@ -9,6 +9,7 @@ import pytest
 
 from mailflow.policy.council import CouncilPolicy
 from mailflow.policy.routing import route
+from mailflow.policy.summary import summary_lines
 from mailflow.workflow.actions import SendMail
 from mailflow.workflow.intake import receive
 from tests.workflow.conftest import contact
@@ -89,3 +90,11 @@ def test_subject_access_topic_does_not_reroute_a_complaint(stafford: CouncilPoli
     """A complaint that mentions data protection stays in the complaints procedure."""
     r = route(stafford, kind="complaint", service="waste", topics=["subject_access"])
     assert r.route == "service_officer" and r.is_case and r.respond is None
+
+
+def test_check_rules_summary_says_one_calendar_month_for_subject_access(
+    stafford: CouncilPolicy,
+) -> None:
+    """The summary names the unit in words an administrator reads, singular for one."""
+    (line,) = [ln for ln in summary_lines(stafford) if "subject_access" in ln]
+    assert line.endswith("-> data_protection_officer, respond 1 calendar month")
