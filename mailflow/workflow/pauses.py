@@ -3,7 +3,8 @@
 Stafford 8 (stages 2 and 3): "This timescale may vary if additional information is required
 from the complainant." A stage whose rules set ``pause_awaiting_customer`` stops its response
 clock when the officer asks the customer for information; when the customer replies, the clock
-runs again and its due date moves on by the working days it stood still. A stage without that
+runs again, its due date moves on by the working days it stood still, and the customer is told
+the new date. A stage without that
 rule keeps its clock running (the case still shows as awaiting the customer). Pure.
 """
 
@@ -112,7 +113,19 @@ def resume(policy: CouncilPolicy, state: CaseState, at: datetime) -> tuple[CaseS
         ],
     }
     state = replace(state, status="open", awaiting_since=None, deadlines=tuple(moved))
-    return state, [Audit(event="customer_information_received", detail=detail)]
+    actions: list[Action] = [Audit(event="customer_information_received", detail=detail)]
+    if detail["moved"] and state.customer_address:
+        # The date we gave them no longer holds: they hear the new one, as with an extension.
+        actions.append(
+            SendMail(
+                purpose="information_received",
+                template="information_received",
+                to=(state.customer_address,),
+                to_customer=True,
+                stage=state.stage,
+            )
+        )
+    return state, actions
 
 
 def _resumed(

@@ -15,6 +15,7 @@ from mailflow.policy.council import CouncilPolicy
 from mailflow.workflow.actions import SendMail
 from mailflow.workflow.decide import decide
 from mailflow.workflow.events import CustomerReplied
+from mailflow.workflow.pauses import await_customer
 from mailflow.workflow.reminders import plan_notices
 from mailflow.workflow.state import CaseState, DeadlineState
 from tests.officers.conftest import CUSTOMER, MONDAY, new_case, reply
@@ -91,3 +92,31 @@ def test_await_is_refused_where_the_rules_keep_the_clock_running(
 def test_await_twice_is_refused(stafford: CouncilPolicy) -> None:
     waiting = reply(stafford, at_stage_2(stafford), f"#await {QUESTION}").state
     assert "already waiting" in refused(reply(stafford, waiting, "#await Anything?"), waiting)
+
+
+def test_the_customer_is_told_the_new_response_date_when_their_answer_arrives(
+    stafford: CouncilPolicy,
+) -> None:
+    """Answered Mon 16 Nov: besides the officer's notice, the customer gets one automatic mail
+    thanking them and giving the new date, 4 December 2026 (a Friday)."""
+    waiting = reply(stafford, at_stage_2(stafford), f"#await {QUESTION}", at=local(10, 15)).state
+    answer = CustomerReplied(message_id="<answer@customer.example>", received_at=local(16, 11))
+    d = decide(stafford, waiting, answer, local(16, 11))
+    to_customer = [a for a in d.actions if isinstance(a, SendMail) and a.to_customer]
+    [told] = to_customer
+    assert (told.purpose, told.to) == ("information_received", (CUSTOMER,))
+    message = composed(stafford, d.state, told)
+    text = " ".join(str(message.get_body(("plain",)).get_content()).split())  # type: ignore[union-attr]
+    assert "full response by 4 December 2026" in text
+    assert message["Auto-Submitted"] == "auto-replied"
+
+
+def test_no_date_mail_when_the_clock_kept_running(chorley: CouncilPolicy) -> None:
+    """Where no stage pauses its clock (Chorley), a reply while awaiting the customer moves no
+    date, so no mail tells the customer of one."""
+    state = reply(chorley, new_case(chorley), "#note asked by phone", at=MONDAY).state
+    waiting, _ = await_customer(chorley, state, local(3, 10), "photo")
+    answer = CustomerReplied(message_id="<answer@customer.example>", received_at=local(5, 11))
+    d = decide(chorley, waiting, answer, local(5, 11))
+    assert d.state.status == "open"
+    assert not [a for a in d.actions if isinstance(a, SendMail) and a.to_customer]

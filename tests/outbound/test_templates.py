@@ -94,6 +94,12 @@ def officer_life(policy: CouncilPolicy) -> Iterator[tuple[CaseState, SendMail]]:
         d = decide(policy, state, reply, MONDAY)
         yield from ((d.state, a) for a in d.actions if isinstance(a, SendMail))
         state = d.state
+        if state.status == "awaiting_customer":  # after #await: the customer answers
+            later = MONDAY + timedelta(days=3)
+            answer = CustomerReplied(message_id="<a@c>", received_at=later)
+            d = decide(policy, state, answer, later)
+            yield from ((d.state, a) for a in d.actions if isinstance(a, SendMail))
+            state = d.state
 
 
 def life(policy: CouncilPolicy) -> Iterator[tuple[CaseState, SendMail]]:
@@ -154,6 +160,7 @@ def test_every_mail_the_workflow_asks_for_renders_in_plain_words(council: str) -
         shipped.discard("response_copy")  # only councils that copy responses (Chorley) send it
     if not any(s.pause_awaiting_customer for s in policy.procedure("complaints").stages):
         shipped.discard("information_request")  # #await: only where a stage's clock pauses
+        shipped.discard("information_received")  # and the customer's answer restarts it
     assert seen | set(NOT_FROM_THE_WORKFLOW) == shipped
 
 
