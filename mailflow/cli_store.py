@@ -131,6 +131,8 @@ def show(
                 "flags": list(state.flags),
                 "why": list(state.reasons),
                 "confidence": state.confidence,
+                "legal_hold": state.legal_hold_reason if state.legal_hold else None,
+                "anonymised_at": contact.anonymised_at,
                 "stages": [
                     {
                         "number": s.number,
@@ -172,3 +174,77 @@ def show(
                 ],
             }
         )
+
+
+def _blob_dir(config: Path | None) -> Path:
+    """The blob store's folder, from the config (it is where the daemon keeps raw mail)."""
+    path = config or (
+        Path(os.environ["MAILFLOW_CONFIG"]) if "MAILFLOW_CONFIG" in os.environ else None
+    )
+    if path is None:
+        raise ConfigError("command line", "--config", "give --config mailflow.toml")
+    return load_config(path).data_dir / "blobs"
+
+
+def backup(
+    out: Annotated[Path, typer.Option("--out", help="Folder to write the backup folder in.")],
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Back up the database and the stored messages, attachments and letters into one new
+    folder with a manifest; safe while the daemon runs."""
+    from mailflow.store.backup import backup as make_backup
+
+    done = make_backup(database_url(config, db), _blob_dir(config), out)
+    emit({"backup": str(done.folder), **done.manifest})
+
+
+def restore(
+    folder: Annotated[Path, typer.Argument(help="A folder written by mailflow backup.")],
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace a database that holds contacts already.")
+    ] = False,
+) -> None:
+    """Restore a backup (stop the daemon first): the database, then migrated to this version,
+    and the stored files. Checks every file against the manifest before changing anything."""
+    from mailflow.store.backup import restore as put_back
+
+    url = database_url(config, db)
+    done = put_back(folder, url, _blob_dir(config), force=force)
+    emit({"restored": str(done.folder), "database": display_url(url), **done.manifest})
+
+
+quarantine_app = typer.Typer(help="Mail the pipeline could not read.", no_args_is_help=True)
+
+
+@quarantine_app.command("list")
+def quarantine_list(config: ConfigOpt = None, db: DbOpt = None) -> None:
+    """List quarantined mail waiting for review (id, mailbox, when, why), as JSON."""
+    from mailflow.store.quarantine import quarantined
+
+    engine = make_engine(database_url(config, db))
+    with session_scope(engine) as session:
+        emit(quarantined(session))
+
+
+@quarantine_app.command("reviewed")
+def quarantine_reviewed(
+    ids: Annotated[list[int], typer.Argument(help="Ids from 'mailflow quarantine list'.")],
+    note: Annotated[str, typer.Option("--note", help="What was done with it.")],
+    by: Annotated[str, typer.Option("--by", help="Who reviewed it.")] = "",
+    config: ConfigOpt = None,
+    db: DbOpt = None,
+) -> None:
+    """Record that quarantined mail was reviewed; the retention schedule may then delete it."""
+    import getpass
+
+    from mailflow.store.quarantine import mark_reviewed
+
+    engine = make_engine(database_url(config, db))
+    with session_scope(engine) as session:
+        done = mark_reviewed(
+            session, ids, by=by or getpass.getuser(), note=note, now=datetime.now(UTC)
+        )
+    emit({"reviewed": done})
