@@ -58,6 +58,8 @@ from mailflow.store.blobs import BlobStore
 from mailflow.store.models import Contact, Outbox
 from mailflow.workflow.reminders import retry_instant
 
+# Seconds between attempts to record a round of mail already sent (about a minute in all).
+RECORD_RETRIES = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 30.0)
 log = logging.getLogger(__name__)
 Appender = Callable[[str, bytes], Awaitable[None]]
 Clock = Callable[[], datetime]
@@ -262,12 +264,34 @@ class OutboxWorker:
             holder=self.holder,
             lease=self._lease,
         )
-        try:
-            return await asyncio.to_thread(claims.record_round, self._engine, outcomes, recording)
-        except Exception:
-            what = "were sent but not recorded: they will be sent again" if sent else "not recorded"
-            log.exception("outbox worker %s: a round's outcomes %s", self.holder, what)
-            return []
+        # Mail already sent must not be sent again because the database blinked (a restart, a
+        # dropped connection): the outcomes are held and recorded again, a while, before giving
+        # up. Recording is one transaction and a row already recorded as sent is skipped, so
+        # a retry after a commit whose answer was lost changes nothing twice.
+        waits = RECORD_RETRIES if sent else ()
+        for attempt in range(len(waits) + 1):
+            try:
+                return await asyncio.to_thread(
+                    claims.record_round, self._engine, outcomes, recording
+                )
+            except Exception:
+                if attempt < len(waits):
+                    log.warning(
+                        "outbox worker %s: recording %d sent mails failed; again in %g s",
+                        self.holder,
+                        len(outcomes),
+                        waits[attempt],
+                        exc_info=True,
+                    )
+                    await asyncio.sleep(waits[attempt])
+                    continue
+                what = (
+                    "were sent but not recorded: they will be sent again"
+                    if sent
+                    else "not recorded"
+                )
+                log.exception("outbox worker %s: a round's outcomes %s", self.holder, what)
+        return []
 
     def _compose(self, job: claims.Job) -> Composed:
         row = job.row

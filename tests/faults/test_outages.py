@@ -183,7 +183,8 @@ async def test_postgres_sessions_terminated_mid_batch_lose_and_quarantine_nothin
     fault_report: Callable[[str], None],
 ) -> None:
     """Fault: PostgreSQL ends the daemon's sessions mid-transaction again and again (as in a
-    restart); every message is still recorded once, none quarantined, every mail delivered."""
+    restart); every message is still recorded once, none quarantined, every mail delivered
+    once."""
     quick_timings(monkeypatch)
     mails = variants(24, run="pg-cut")
     with throwaway_postgres() as url:
@@ -207,7 +208,9 @@ async def test_postgres_sessions_terminated_mid_batch_lose_and_quarantine_nothin
         assert set(sent) == {r.message_id for r in rows}
         doubled = sum(n - 1 for n in sent.values())
         ended = sum(cuts)
-        assert doubled <= ended
+        # A round sent but cut while recording is recorded again once the database answers
+        # (the worker holds its outcomes): the cuts last seconds, the retries about a minute.
+        assert doubled == 0
         store.dispose()
     fault_report(
         f"{len(cuts)} rounds of pg_terminate_backend ended {ended} sessions mid-batch; "

@@ -5,14 +5,19 @@ from __future__ import annotations
 
 import asyncio
 from datetime import UTC, datetime, timedelta
+from email import message_from_bytes
 from pathlib import Path
+from typing import Any
 
 import aiosmtplib
+import pytest
 from sqlalchemy import Engine, event
+from sqlalchemy.exc import OperationalError
 
 from mailflow.app import Daemon
 from mailflow.config import Config, SmtpConfig
-from mailflow.outbound import OutboxWorker, SmtpBackend
+from mailflow.outbound import OutboxWorker, SmtpBackend, claims
+from mailflow.outbound import worker as worker_module
 from mailflow.outbound.retry import RetryPolicy
 from mailflow.policy.council import CouncilPolicy
 from mailflow.store.vocab import OutboxStatus
@@ -155,3 +160,34 @@ async def test_rules_reloaded_by_sighup_reach_the_outbox_worker(
     customer = [r for r in outbox(engine) if r.kind == "customer_mail"]
     assert [r.status for r in customer] == [OutboxStatus.DONE, OutboxStatus.CANCELLED]
     assert customer[1].last_error == "1 customer mails already went to this address in 24 hours"
+
+
+async def test_mail_sent_while_the_database_blinks_is_recorded_once_it_answers_not_resent(
+    engine: Engine,
+    stafford: CouncilPolicy,
+    smtp_sink: SmtpSink,
+    clock: FrozenClock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The round's mail went out, then recording it failed twice (a PostgreSQL restart, a cut
+    connection): the worker records it again and succeeds, so when the claims would have
+    lapsed nothing is left to send again; each mail reached the server once."""
+    seed(engine, stafford)
+    failures = [2]
+    real = claims.record_round
+
+    def blinking(*args: Any, **kwargs: Any) -> Any:
+        if failures[0]:
+            failures[0] -= 1
+            raise OperationalError("COMMIT", {}, Exception("server closed the connection"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(claims, "record_round", blinking)
+    monkeypatch.setattr(worker_module, "RECORD_RETRIES", (0.01, 0.01, 0.01))
+    worker = counted_worker(engine, stafford, sink_backend(smtp_sink), clock)
+    assert await worker.run_once() == 2
+    assert failures == [0] and {r.status for r in outbox(engine)} == {OutboxStatus.DONE}
+    clock.advance(minutes=30)  # long past the claims' lease
+    await worker.run_once()
+    sent = [message_from_bytes(m.data)["Message-ID"] for m in smtp_sink.messages]
+    assert len(sent) == 2 and len(set(sent)) == 2
