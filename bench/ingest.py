@@ -87,14 +87,30 @@ def database(kind: str, folder: Path) -> Iterator[str]:
 
 
 def run_mailflow(
-    mailbox: Mailbox, sink: SmtpSink, folder: Path, db: str, count: int, profile: Path | None
+    mailbox: Mailbox,
+    sink: SmtpSink,
+    folder: Path,
+    db: str,
+    count: int,
+    profile: Path | None,
+    daemons: int = 1,
 ) -> dict[str, float]:
-    """Launch the daemon and time it until recorded, filed, and every mail sent and copied."""
+    """Launch the daemon and time it until recorded, filed, and every mail sent and copied.
+
+    With ``daemons`` above 1, the others run beside it on the same config: one holds the
+    mailbox's lease, the rest help with the outbox and the notices (README "Several daemons").
+    """
     config = write_config(folder, mailbox, sink, database=db, lease_seconds=30)
     store = Store(db or sqlite_url(folder))
     daemon = DaemonProcess(config, mailbox.password, folder / "daemon.log")
+    helpers = [
+        DaemonProcess(config, mailbox.password, folder / f"daemon{n}.log")
+        for n in range(2, daemons + 1)
+    ]
     spy: subprocess.Popen[bytes] | None = None
-    with daemon:
+    with contextlib.ExitStack() as more, daemon:
+        for helper in helpers:
+            more.enter_context(helper)
         if profile is not None:
             spy = subprocess.Popen(
                 [str(Path(sys.executable).with_name("py-spy")), "record", "--pid",
@@ -112,6 +128,8 @@ def run_mailflow(
         drained = time.monotonic() - started
         counts = store.outbox()
         assert daemon.stop() == 0, daemon.log_tail()
+        for helper in helpers:
+            assert helper.stop() == 0, helper.log_tail()
     if spy is not None:
         spy.wait(30)
     store.dispose()
@@ -130,6 +148,9 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=5000, help="messages (default 5000)")
     parser.add_argument("--database", choices=("sqlite", "postgres"), default="sqlite")
     parser.add_argument("--profile", type=Path, help="py-spy collapsed stacks of the daemon")
+    parser.add_argument(
+        "--daemons", type=int, default=1, help="daemon processes on the same config (default 1)"
+    )
     args = parser.parse_args()
     count: int = args.count
     folder = Path(tempfile.mkdtemp(prefix="mailflow-bench-ingest-"))
@@ -141,12 +162,13 @@ def main() -> None:
         seeded = time.perf_counter() - seeded
         base = baseline(mailbox, count)
         with database(args.database, folder) as db:
-            ours = run_mailflow(mailbox, sink, folder, db, count, args.profile)
+            ours = run_mailflow(mailbox, sink, folder, db, count, args.profile, args.daemons)
         at_sink = len(sink.messages)
         in_sent = folder_count(mailbox, "Sent")
     shutil.rmtree(folder, ignore_errors=True)
 
-    print(f"ingest: {count} messages already in the mailbox, database {args.database}")
+    daemons = f", {args.daemons} daemon processes" if args.daemons > 1 else ""
+    print(f"ingest: {count} messages already in the mailbox, database {args.database}{daemons}")
     print(f"(seeding them by MULTIAPPEND took {seeded:.1f} s, not counted)\n")
     print(f"{'':52} {'seconds':>8} {'msgs/s':>8} {'vs base':>8}")
     rows = [
