@@ -9,7 +9,6 @@ running daemon to send.
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 from datetime import UTC, date, datetime, time
 from pathlib import Path
@@ -18,19 +17,9 @@ from zoneinfo import ZoneInfo
 
 import typer
 
-from mailflow.cli_store import ConfigOpt, emit
-from mailflow.config import Config, MailboxConfig, load_config
+from mailflow.cli_store import ConfigOpt, emit, required_config
+from mailflow.config import Config, MailboxConfig
 from mailflow.errors import ConfigError
-
-
-def _config(path: Path | None) -> Config:
-    """--config, else $MAILFLOW_CONFIG; one of them is required."""
-    chosen = path or (
-        Path(os.environ["MAILFLOW_CONFIG"]) if "MAILFLOW_CONFIG" in os.environ else None
-    )
-    if chosen is None:
-        raise ConfigError("command line", "--config", "give --config mailflow.toml")
-    return load_config(chosen)
 
 
 def _mailbox(cfg: Config, name: str | None) -> MailboxConfig:
@@ -65,7 +54,7 @@ def replay(
         first = date.fromisoformat(since)
     except ValueError:
         raise typer.BadParameter(f"--since {since!r} is not a date (YYYY-MM-DD)") from None
-    cfg = _config(config)
+    cfg = required_config(config)
     box = _mailbox(cfg, mailbox)
     clock = ReceivedClock(_now)
     daemon = Daemon.from_config(cfg, clock=clock)
@@ -115,7 +104,7 @@ def import_mbox(
     from mailflow.ingest.mbox import import_mbox as run_import
     from mailflow.ingest.mbox import open_mbox
 
-    cfg = _config(config)
+    cfg = required_config(config)
     box = _mailbox(cfg, mailbox)
     source = open_mbox(file)
     clock = ReceivedClock(_now)

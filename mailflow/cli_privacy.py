@@ -8,16 +8,12 @@ person's address) and fails with one line on stderr.
 from __future__ import annotations
 
 import json
-import os
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
 from mailflow import cli_store
-from mailflow.config import Config, load_config
-from mailflow.errors import ConfigError
 from mailflow.policy.council import load_policy
 from mailflow.store.db import make_engine
 
@@ -25,16 +21,6 @@ from mailflow.store.db import make_engine
 def emit(data: Any) -> None:
     """Print one JSON document on stdout."""
     print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
-
-
-def _config(config: Path | None) -> Config:
-    """The daemon's config: it names the blob directory and the key erasures are hashed with."""
-    path = config or (
-        Path(os.environ["MAILFLOW_CONFIG"]) if "MAILFLOW_CONFIG" in os.environ else None
-    )
-    if path is None:
-        raise ConfigError("command line", "--config", "give --config mailflow.toml")
-    return load_config(path)
 
 
 def retention(
@@ -51,7 +37,7 @@ def retention(
     facts stay for the reports) and delete expired automatic mail; --dry-run only lists them."""
     from mailflow.privacy.retention import run_retention
 
-    cfg = _config(config)
+    cfg = cli_store.required_config(config)
     policy = load_policy(rules or cfg.rules)
     engine = make_engine(cli_store.database_url(config, db))
     run = run_retention(engine, policy, cfg.blob_store(), now=datetime.now(UTC), dry_run=dry_run)
@@ -70,7 +56,7 @@ def erase(
     contacts is open or under a legal hold. Reports stay intact."""
     from mailflow.privacy.erasure import erase as erase_person
 
-    cfg = _config(config)
+    cfg = cli_store.required_config(config)
     engine = make_engine(cli_store.database_url(config, db))
     done = erase_person(
         engine,

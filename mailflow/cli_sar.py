@@ -7,7 +7,6 @@ store, the blob key and the staff directory come from ``--config``; with ``--db`
 
 from __future__ import annotations
 
-import os
 import re
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,7 +14,7 @@ from typing import Annotated
 
 import typer
 
-from mailflow.cli_store import ConfigOpt, emit
+from mailflow.cli_store import ConfigOpt, config_path, emit
 from mailflow.config import load_config
 from mailflow.errors import ConfigError
 from mailflow.outbound.templates import bundled_templates_dir
@@ -47,8 +46,8 @@ def sar(
 ) -> None:
     """Gather what is held about EMAIL (cases, messages, attachments, letters, notes, audit)
     into a folder with an index.html for the Data Protection Officer to review and send."""
-    if config is None and db is None and "MAILFLOW_CONFIG" in os.environ:
-        config = Path(os.environ["MAILFLOW_CONFIG"])
+    if db is None:
+        config = config_path(config)
     cfg = load_config(config) if config else None
     if cfg is None and db is None:
         raise ConfigError("command line", "--config", "give --config mailflow.toml or --db URL")

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 
 import typer
 
-from mailflow.config import load_config
+from mailflow.config import Config, load_config
 from mailflow.errors import ConfigError
 from mailflow.store import migrate
 from mailflow.store.cases import load_case
@@ -34,13 +34,26 @@ def emit(data: Any) -> None:
     print(json.dumps(data, ensure_ascii=False, indent=2, default=str))
 
 
+def config_path(config: Path | None) -> Path | None:
+    """--config, else $MAILFLOW_CONFIG, else none."""
+    if config is not None:
+        return config
+    return Path(os.environ["MAILFLOW_CONFIG"]) if "MAILFLOW_CONFIG" in os.environ else None
+
+
+def required_config(config: Path | None) -> Config:
+    """The daemon's config from --config or $MAILFLOW_CONFIG; one of them is required."""
+    path = config_path(config)
+    if path is None:
+        raise ConfigError("command line", "--config", "give --config mailflow.toml")
+    return load_config(path)
+
+
 def database_url(config: Path | None, db: str | None) -> str:
     """The database to use: --db, else the config file's, else $MAILFLOW_CONFIG's."""
     if db:
         return db
-    path = config or (
-        Path(os.environ["MAILFLOW_CONFIG"]) if "MAILFLOW_CONFIG" in os.environ else None
-    )
+    path = config_path(config)
     if path is None:
         raise ConfigError("command line", "--db", "give --db URL or --config mailflow.toml")
     return load_config(path).database_url()
@@ -178,12 +191,7 @@ def show(
 
 def _blob_dir(config: Path | None) -> Path:
     """The blob store's folder, from the config (it is where the daemon keeps raw mail)."""
-    path = config or (
-        Path(os.environ["MAILFLOW_CONFIG"]) if "MAILFLOW_CONFIG" in os.environ else None
-    )
-    if path is None:
-        raise ConfigError("command line", "--config", "give --config mailflow.toml")
-    return load_config(path).data_dir / "blobs"
+    return required_config(config).data_dir / "blobs"
 
 
 def backup(
