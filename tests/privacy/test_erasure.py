@@ -124,3 +124,23 @@ def test_mailflow_erase_prints_the_hash_and_refuses_with_one_line(
     out = json.loads(capsys.readouterr().out)
     assert ALICE not in json.dumps(out) and len(out["contacts"]) == 2
     assert out["subject"] == subject_hash(b"k", ALICE)
+
+
+def test_mailflow_show_says_whether_a_case_is_held_and_when_it_was_anonymised(
+    town: Town, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """What an officer checks before answering a DPO: the hold and its reason, then, after
+    release and erasure, the instant the case was anonymised."""
+    refs = alice_and_bob(town)
+    url = town.engine.url.render_as_string(hide_password=False)
+    town.officer("2026-07-20 10:00", refs["alice"], "#close")
+    town.officer("2026-07-21 10:00", refs["alice"], "#hold insurer's claim pending")
+    assert main(["show", refs["alice"], "--db", url]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert (shown["legal_hold"], shown["anonymised_at"]) == ("insurer's claim pending", None)
+    town.officer("2026-07-22 10:00", refs["alice"], "#release")
+    erase_alice(town)
+    assert main(["show", refs["alice"], "--db", url]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["legal_hold"] is None
+    assert datetime.fromisoformat(shown["anonymised_at"]) == NOW
